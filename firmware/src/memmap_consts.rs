@@ -1,0 +1,32 @@
+// Firmware memory map constants: the single source of truth shared by the firmware code
+// (through `memmap.rs`) and the linker script (through `build.rs`, which includes this file
+// and writes them out as linker symbols). Plain `const` items only: this file is `include!`d.
+
+/// Physical address the image is linked at and runs from after it relocates itself
+/// (QEMU and the boot firmware before us load it at 0).
+pub const FIRMWARE_BASE: u64 = 0x3000_0000;
+/// Largest image (code, data and zero-initialised data) the layout leaves room for.
+pub const IMAGE_MAX_SIZE: u64 = 0x0100_0000;
+/// Per-thread areas: one slot per hardware thread, handed out in arrival order.
+pub const PERCPU_BASE: u64 = FIRMWARE_BASE + IMAGE_MAX_SIZE;
+/// Size of one thread's slot: per-CPU data, exception stack, normal stack.
+pub const PERCPU_SLOT_SIZE: u64 = 0x8000;
+/// Most hardware threads the firmware will bring up (POWER9: 2 sockets x 24 cores x 4
+/// threads = 192; 4 sockets of SMT4 = 384).
+pub const MAX_THREADS: u64 = 512;
+/// Offset in a slot of the top of the exception stack (it grows down towards the per-CPU
+/// data, which ends at 0x1000).
+pub const PERCPU_EXC_STACK_TOP: u64 = 0x3000;
+/// Offset in a slot of the top of the normal stack (it grows down to PERCPU_EXC_STACK_TOP).
+pub const PERCPU_STACK_TOP: u64 = PERCPU_SLOT_SIZE;
+/// Firmware heap (the global allocator).
+pub const HEAP_BASE: u64 = PERCPU_BASE + PERCPU_SLOT_SIZE * MAX_THREADS;
+/// Size of the firmware heap (32 MiB less the reset scratch page above it).
+pub const HEAP_SIZE: u64 = 0x0200_0000 - RESET_SCRATCH_SIZE;
+/// One page that survives a warm reset (QEMU and the hardware keep RAM contents); holds the
+/// boot counter used to tell a reboot from a cold start.
+pub const RESET_SCRATCH_BASE: u64 = HEAP_BASE + HEAP_SIZE;
+/// Size of the reset-surviving page.
+pub const RESET_SCRATCH_SIZE: u64 = 0x1000;
+/// First byte after everything the firmware keeps for itself at run time.
+pub const FIRMWARE_END: u64 = 0x3400_0000;

@@ -1,0 +1,218 @@
+//! Per-CPU data: what each hardware thread keeps at the bottom of its slot (see
+//! [`crate::memmap`]), and the mailbox through which the boot thread hands it work.
+//!
+//! A thread's slot is found through HSPRG0 (exception entry) and r13 (Rust code). The first
+//! 64 bytes are scratch words the exception stubs use before any stack exists.
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Work a thread can be handed: a function and its argument; the result goes back to the
+/// poster.
+pub type JobFn = fn(u64) -> u64;
+
+/// Lifecycle of a hardware thread as the firmware sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum CpuState {
+    /// Not (yet) seen in Rust.
+    Absent = 0,
+    /// Reported in, idle, waiting for work.
+    Idle = 1,
+    /// Running a job.
+    Busy = 2,
+    /// Stopped after a fatal exception.
+    Stopped = 3,
+}
+
+impl CpuState {
+    fn from_u32(v: u32) -> Self {
+        match v {
+            1 => Self::Idle,
+            2 => Self::Busy,
+            3 => Self::Stopped,
+            _ => Self::Absent,
+        }
+    }
+}
+
+const MB_EMPTY: u32 = 0;
+const MB_POSTED: u32 = 1;
+const MB_RUNNING: u32 = 2;
+const MB_DONE: u32 = 3;
+
+/// A one-slot mailbox: the poster puts a job in, the owning thread takes it, runs it and
+/// leaves the result.
+pub struct Mailbox {
+    state: AtomicU32,
+    job: spin::Mutex<Option<(JobFn, u64)>>,
+    result: AtomicU64,
+}
+
+/// The mailbox still holds an unfinished job or an uncollected result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxBusy;
+
+impl Mailbox {
+    /// An empty mailbox.
+    pub const fn new() -> Self {
+        Self { state: AtomicU32::new(MB_EMPTY), job: spin::Mutex::new(None), result: AtomicU64::new(0) }
+    }
+
+    /// Posts a job. Fails if the previous one is not finished and collected.
+    pub fn post(&self, job: JobFn, arg: u64) -> Result<(), MailboxBusy> {
+        let mut slot = self.job.lock();
+        if self.state.load(Ordering::Acquire) != MB_EMPTY {
+            return Err(MailboxBusy);
+        }
+        *slot = Some((job, arg));
+        self.state.store(MB_POSTED, Ordering::Release);
+        Ok(())
+    }
+
+    /// Takes a posted job (owning thread).
+    pub fn take(&self) -> Option<(JobFn, u64)> {
+        if self.state.load(Ordering::Acquire) != MB_POSTED {
+            return None;
+        }
+        let job = self.job.lock().take();
+        self.state.store(MB_RUNNING, Ordering::Release);
+        job
+    }
+
+    /// Records the result of the taken job (owning thread).
+    pub fn finish(&self, result: u64) {
+        self.result.store(result, Ordering::Relaxed);
+        self.state.store(MB_DONE, Ordering::Release);
+    }
+
+    /// The result, once the job is done; empties the mailbox.
+    pub fn collect(&self) -> Option<u64> {
+        let _slot = self.job.lock();
+        if self.state.load(Ordering::Acquire) != MB_DONE {
+            return None;
+        }
+        let r = self.result.load(Ordering::Relaxed);
+        self.state.store(MB_EMPTY, Ordering::Release);
+        Some(r)
+    }
+}
+
+impl Default for Mailbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Number of scratch words for the exception entry code.
+pub const SCRATCH_WORDS: usize = 8;
+
+/// The per-CPU data at the bottom of every slot.
+#[repr(C)]
+pub struct PerCpu {
+    /// Used by the exception stubs before a stack exists (must stay first).
+    pub scratch: [u64; SCRATCH_WORDS],
+    /// Hardware thread id.
+    pub pir: u32,
+    /// Arrival order; also the slot number. Ticket 0 is the boot thread.
+    pub ticket: u32,
+    state: AtomicU32,
+    /// Nesting of exception reports (a fault while reporting one stops the thread at once).
+    pub exception_depth: AtomicU32,
+    /// Work handed to this thread.
+    pub mailbox: Mailbox,
+}
+
+impl PerCpu {
+    /// Fresh per-CPU data for the thread with this PIR and ticket.
+    pub const fn new(pir: u32, ticket: u32) -> Self {
+        Self {
+            scratch: [0; SCRATCH_WORDS],
+            pir,
+            ticket,
+            state: AtomicU32::new(CpuState::Absent as u32),
+            exception_depth: AtomicU32::new(0),
+            mailbox: Mailbox::new(),
+        }
+    }
+
+    /// Current state.
+    pub fn state(&self) -> CpuState {
+        CpuState::from_u32(self.state.load(Ordering::Acquire))
+    }
+
+    /// Changes state.
+    pub fn set_state(&self, s: CpuState) {
+        self.state.store(s as u32, Ordering::Release);
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<PerCpu>() as u64 <= crate::memmap::PERCPU_DATA_SIZE);
+
+/// Threads the device tree lists that never reported in, in the tree's order.
+pub fn missing_threads(expected: impl IntoIterator<Item = u32>, reported: &[u32]) -> alloc::vec::Vec<u32> {
+    expected.into_iter().filter(|p| !reported.contains(p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn mailbox_round_trip_across_threads() {
+        let cpu = Arc::new(PerCpu::new(5, 1));
+        cpu.set_state(CpuState::Idle);
+        let worker = {
+            let cpu = cpu.clone();
+            std::thread::spawn(move || loop {
+                if let Some((f, arg)) = cpu.mailbox.take() {
+                    cpu.set_state(CpuState::Busy);
+                    let r = f(arg);
+                    cpu.set_state(CpuState::Idle);
+                    cpu.mailbox.finish(r);
+                    if arg == 0 {
+                        return;
+                    }
+                }
+                std::thread::yield_now();
+            })
+        };
+        for arg in [21u64, 100, 0] {
+            cpu.mailbox.post(|x| x * 2, arg).unwrap();
+            let r = loop {
+                if let Some(r) = cpu.mailbox.collect() {
+                    break r;
+                }
+                std::thread::yield_now();
+            };
+            assert_eq!(r, arg * 2);
+        }
+        worker.join().unwrap();
+        assert_eq!(cpu.state(), CpuState::Idle);
+    }
+
+    #[test]
+    fn mailbox_refuses_a_second_job() {
+        let m = Mailbox::new();
+        m.post(|x| x, 1).unwrap();
+        assert_eq!(m.post(|x| x, 2), Err(MailboxBusy));
+        let (f, a) = m.take().unwrap();
+        assert_eq!(m.post(|x| x, 3), Err(MailboxBusy));
+        assert_eq!(m.collect(), None);
+        m.finish(f(a));
+        assert_eq!(m.post(|x| x, 3), Err(MailboxBusy));
+        assert_eq!(m.collect(), Some(1));
+        assert_eq!(m.post(|x| x, 3), Ok(()));
+    }
+
+    #[test]
+    fn missing_threads_in_tree_order() {
+        assert_eq!(missing_threads([0, 1, 2, 3, 4], &[3, 0, 4]), [1, 2]);
+        assert!(missing_threads([0, 1], &[1, 0]).is_empty());
+    }
+
+    #[test]
+    fn scratch_is_first() {
+        assert_eq!(core::mem::offset_of!(PerCpu, scratch), 0);
+    }
+}

@@ -1,0 +1,184 @@
+//! Special-purpose register numbers and field layouts (Power ISA v3.0B, POWER9 user manual).
+//!
+//! Bit names follow the ISA; IBM numbering counts bit 0 as the most significant bit of the
+//! 64-bit register, so "bit n" is `1 << (63 - n)`.
+
+use bitflags::bitflags;
+
+/// IBM bit number `n` of a 64-bit register as a mask.
+pub const fn ppc_bit(n: u32) -> u64 {
+    1u64 << (63 - n)
+}
+
+/// SPR numbers used by the firmware.
+pub mod num {
+    /// Data Storage Interrupt Status Register.
+    pub const DSISR: u32 = 18;
+    /// Data Address Register.
+    pub const DAR: u32 = 19;
+    /// Decrementer.
+    pub const DEC: u32 = 22;
+    /// Save/Restore Register 0 (interrupted address).
+    pub const SRR0: u32 = 26;
+    /// Save/Restore Register 1 (interrupted MSR).
+    pub const SRR1: u32 = 27;
+    /// Come-From Address Register.
+    pub const CFAR: u32 = 28;
+    /// Hypervisor Special Purpose Register General 0 (oxiboot: per-CPU data pointer).
+    pub const HSPRG0: u32 = 304;
+    /// Hypervisor Special Purpose Register General 1 (oxiboot: scratch in exception entry).
+    pub const HSPRG1: u32 = 305;
+    /// Hypervisor Data Storage Interrupt Status Register.
+    pub const HDSISR: u32 = 306;
+    /// Hypervisor Data Address Register.
+    pub const HDAR: u32 = 307;
+    /// Hypervisor Decrementer.
+    pub const HDEC: u32 = 310;
+    /// Hypervisor Real Mode Offset Register.
+    pub const HRMOR: u32 = 313;
+    /// Hypervisor Save/Restore Register 0.
+    pub const HSRR0: u32 = 314;
+    /// Hypervisor Save/Restore Register 1.
+    pub const HSRR1: u32 = 315;
+    /// Logical Partitioning Control Register.
+    pub const LPCR: u32 = 318;
+    /// Logical Partition Identification Register.
+    pub const LPIDR: u32 = 319;
+    /// Hypervisor Maintenance Exception Register.
+    pub const HMER: u32 = 336;
+    /// Hypervisor Emulation Instruction Register.
+    pub const HEIR: u32 = 339;
+    /// Access Segment Descriptor Register.
+    pub const ASDR: u32 = 816;
+    /// Processor Stop Status and Control Register.
+    pub const PSSCR: u32 = 855;
+    /// Hardware Implementation Dependent register 0 (POWER9: per core).
+    pub const HID0: u32 = 1008;
+    /// Processor Identification Register (the thread's hardware id).
+    pub const PIR: u32 = 1023;
+}
+
+bitflags! {
+    /// Machine State Register.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Msr: u64 {
+        /// Sixty-four-bit mode.
+        const SF = ppc_bit(0);
+        /// Hypervisor state.
+        const HV = ppc_bit(3);
+        /// External interrupt enable.
+        const EE = ppc_bit(48);
+        /// Problem state (user mode).
+        const PR = ppc_bit(49);
+        /// Floating-point available.
+        const FP = ppc_bit(50);
+        /// Machine check enable.
+        const ME = ppc_bit(51);
+        /// Instruction relocation (MMU on for fetches).
+        const IR = ppc_bit(58);
+        /// Data relocation (MMU on for data).
+        const DR = ppc_bit(59);
+        /// Recoverable interrupt.
+        const RI = ppc_bit(62);
+        /// Little-endian mode.
+        const LE = ppc_bit(63);
+    }
+}
+
+bitflags! {
+    /// Logical Partitioning Control Register (ISA 3.0 layout).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Lpcr: u64 {
+        /// Host radix: partitions use radix translation.
+        const HR = ppc_bit(43);
+        /// Large decrementer enable.
+        const LD = ppc_bit(46);
+        /// Privileged doorbell exit enable (wakes from `stop`).
+        const PDEE = ppc_bit(47);
+        /// Hypervisor doorbell exit enable (wakes from `stop`).
+        const HDEE = ppc_bit(48);
+        /// External interrupt exit enable (wakes from `stop`).
+        const EEE = ppc_bit(49);
+        /// Decrementer exit enable (wakes from `stop`).
+        const DEE = ppc_bit(50);
+        /// Other exit enable: machine check, HMI (wakes from `stop`).
+        const OEE = ppc_bit(51);
+        /// Mediated external exception request.
+        const MER = ppc_bit(52);
+        /// Guest translation shootdown enable.
+        const GTSE = ppc_bit(53);
+        /// Hypervisor virtualization interrupt conditionally enable.
+        const HVICE = ppc_bit(62);
+        /// Hypervisor decrementer interrupt conditionally enable.
+        const HDICE = ppc_bit(63);
+    }
+}
+
+bitflags! {
+    /// Hardware Implementation Dependent register 0 (POWER9).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Hid0: u64 {
+        /// Enables the `attn` instruction (it then stops the chip: a checkstop).
+        const ATTN_ENABLE = ppc_bit(3);
+        /// Hypervisor interrupts little-endian.
+        const HILE = ppc_bit(4);
+        /// Radix translation enable for the hypervisor.
+        const RADIX = ppc_bit(8);
+    }
+}
+
+bitflags! {
+    /// Hypervisor Maintenance Exception Register, the XSCOM status fields (POWER9).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Hmer: u64 {
+        /// The last XSCOM access failed.
+        const XSCOM_FAIL = ppc_bit(8);
+        /// The last XSCOM access has completed.
+        const XSCOM_DONE = ppc_bit(9);
+        /// PCB status of a failed access, bits 21..23 (see [`Hmer::xscom_status`]).
+        const XSCOM_STATUS = ppc_bit(21) | ppc_bit(22) | ppc_bit(23);
+    }
+}
+
+impl Hmer {
+    /// The 3-bit PCB status code of the last failed XSCOM access.
+    pub fn xscom_status(self) -> u8 {
+        ((self.bits() >> (63 - 23)) & 0x7) as u8
+    }
+}
+
+/// Message type field of a `msgsnd`/`msgclr` operand (RB bits 32..36): hypervisor doorbell.
+pub const DOORBELL_TYPE_HYPERVISOR: u64 = 5 << 27;
+/// Mask of the target thread (PIR) in a `msgsnd` operand.
+pub const DOORBELL_PIR_MASK: u64 = 0xf_ffff;
+
+/// `msgsnd` operand that rings the hypervisor doorbell of the thread with this PIR.
+pub const fn hypervisor_doorbell(pir: u32) -> u64 {
+    DOORBELL_TYPE_HYPERVISOR | (pir as u64 & DOORBELL_PIR_MASK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ibm_bit_numbering() {
+        assert_eq!(ppc_bit(0), 0x8000_0000_0000_0000);
+        assert_eq!(ppc_bit(63), 1);
+        assert_eq!(Msr::SF.bits() | Msr::HV.bits(), 0x9000_0000_0000_0000);
+        assert_eq!(Hid0::HILE.bits(), 0x0800_0000_0000_0000);
+        assert_eq!(Lpcr::HDEE.bits(), 0x8000);
+    }
+
+    #[test]
+    fn hmer_status_field() {
+        let hmer = Hmer::from_bits_retain(Hmer::XSCOM_FAIL.bits() | (0b101 << (63 - 23)));
+        assert!(hmer.contains(Hmer::XSCOM_FAIL));
+        assert_eq!(hmer.xscom_status(), 5);
+    }
+
+    #[test]
+    fn doorbell_operand() {
+        assert_eq!(hypervisor_doorbell(0x105), 0x2800_0105);
+    }
+}
