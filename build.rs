@@ -57,11 +57,7 @@ fn main() {
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some();
     let profile = env::var("PROFILE").unwrap_or_default();
-    println!(
-        "cargo:rustc-env=OXIBOOT_GIT_COMMIT={}{}",
-        commit,
-        if dirty { "-dirty" } else { "" }
-    );
+    println!("cargo:rustc-env=OXIBOOT_GIT_COMMIT={}{}", commit, if dirty { "-dirty" } else { "" });
     println!("cargo:rustc-env=OXIBOOT_BUILD_PROFILE={profile}");
     if let Some(git_dir) = git(&["rev-parse", "--git-dir"]) {
         let git_dir = root.join(git_dir);

@@ -161,7 +161,8 @@ le_entry:
     bge-   too_many_threads
 
     /* r31 = this thread's per-CPU slot; HSPRG0 points exception stubs at it. */
-    load_addr 31, {PERCPU_BASE}
+    lis   31, {PERCPU_BASE_HI}
+    ori   31, 31, {PERCPU_BASE_LO}
     sldi  27, 28, {PERCPU_SLOT_SHIFT}
     add   31, 31, 27
     mtspr SPR_HSPRG0, 31

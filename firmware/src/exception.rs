@@ -104,7 +104,12 @@ impl ExceptionFrame {
 pub fn write_report(out: &mut impl Write, frame: &ExceptionFrame, pir: u32) -> fmt::Result {
     let v = frame.vector;
     writeln!(out, "!!! Unexpected exception {v:#x} ({}) on thread PIR {pir:#x}", vector_name(v))?;
-    writeln!(out, "!!! at {:#018x} (from {})", frame.interrupted_at(), if uses_hsrr(v) { "HSRR0" } else { "SRR0" })?;
+    writeln!(
+        out,
+        "!!! at {:#018x} (from {})",
+        frame.interrupted_at(),
+        if uses_hsrr(v) { "HSRR0" } else { "SRR0" }
+    )?;
     writeln!(out, "!!!  SRR0 {:#018x}   SRR1 {:#018x}", frame.srr0, frame.srr1)?;
     writeln!(out, "!!! HSRR0 {:#018x}  HSRR1 {:#018x}", frame.hsrr0, frame.hsrr1)?;
     writeln!(out, "!!!   DAR {:#018x}  DSISR {:#010x}", frame.dar, frame.dsisr)?;
@@ -128,7 +133,13 @@ mod tests {
 
     #[test]
     fn data_storage_report_names_everything() {
-        let mut f = ExceptionFrame { vector: 0x300, srr0: 0x3000_4242, dar: 0xdead_0000, dsisr: 0x4000_0000, ..Default::default() };
+        let mut f = ExceptionFrame {
+            vector: 0x300,
+            srr0: 0x3000_4242,
+            dar: 0xdead_0000,
+            dsisr: 0x4000_0000,
+            ..Default::default()
+        };
         f.gpr[1] = 0x3100_7f00;
         let mut s = String::new();
         write_report(&mut s, &f, 0x105).unwrap();

@@ -46,28 +46,27 @@ pub struct HeapStats {
 }
 
 impl FreeListHeap {
-    /// An empty heap; add memory with [`FreeListHeap::init`].
+    /// An empty heap; add memory with [`FreeListHeap::add_region`].
     pub const fn empty() -> Self {
         Self { head: None, total: 0, free: 0 }
     }
 
-    /// Hands `[base, base + size)` to the heap (trimmed to the granule).
+    /// Hands `[base, base + size)` to the heap (trimmed to the granule). Regions may be added
+    /// at any time; they must not overlap each other.
     ///
     /// # Safety
     /// The range must be valid, writable memory used by nothing else for as long as the
-    /// heap exists, and the heap must be empty.
-    pub unsafe fn init(&mut self, base: *mut u8, size: usize) {
+    /// heap exists, and must not overlap memory the heap already manages.
+    pub unsafe fn add_region(&mut self, base: *mut u8, size: usize) {
         let start = round_up(base as usize, UNIT).unwrap_or(usize::MAX);
         let end = (base as usize).saturating_add(size) & !(UNIT - 1);
         if end <= start {
             return;
         }
-        let block = start as *mut FreeBlock;
-        // SAFETY: the caller gave us this memory; `start` is aligned for FreeBlock.
-        unsafe { block.write(FreeBlock { size: end - start, next: None }) };
-        self.head = NonNull::new(block);
-        self.total = end - start;
-        self.free = end - start;
+        self.total += end - start;
+        // SAFETY: the caller gives us this memory; inserting it as a released block links it
+        // into the address-ordered free list (merging with neighbours).
+        unsafe { self.release(start as *mut u8, Layout::from_size_align_unchecked(end - start, UNIT)) };
     }
 
     /// Allocates a block for `layout`, or returns null.
@@ -113,9 +112,11 @@ impl FreeListHeap {
             link = NonNull::new(b);
         }
         let replacement = if front > 0 {
-            // SAFETY: the front part is the start of the same free block.
-            unsafe { (*block.as_ptr()).size = front };
-            unsafe { (*block.as_ptr()).next = link };
+            // SAFETY: the front part is the start of the same free block, still a valid header.
+            unsafe {
+                (*block.as_ptr()).size = front;
+                (*block.as_ptr()).next = link;
+            }
             Some(block)
         } else {
             link
@@ -201,13 +202,13 @@ impl LockedHeap {
         Self(spin::Mutex::new(FreeListHeap::empty()))
     }
 
-    /// Hands memory to the heap; see [`FreeListHeap::init`].
+    /// Hands memory to the heap; see [`FreeListHeap::add_region`].
     ///
     /// # Safety
-    /// As for [`FreeListHeap::init`].
-    pub unsafe fn init(&self, base: *mut u8, size: usize) {
+    /// As for [`FreeListHeap::add_region`].
+    pub unsafe fn add_region(&self, base: *mut u8, size: usize) {
         // SAFETY: forwarded from the caller.
-        unsafe { self.0.lock().init(base, size) }
+        unsafe { self.0.lock().add_region(base, size) }
     }
 
     /// Current usage.
@@ -241,7 +242,7 @@ mod tests {
         let mut arena = Arena { mem: std::vec![0u128; bytes / 16] };
         let mut h = FreeListHeap::empty();
         // SAFETY: the arena outlives the heap in each test and is used for nothing else.
-        unsafe { h.init(arena.mem.as_mut_ptr() as *mut u8, bytes) };
+        unsafe { h.add_region(arena.mem.as_mut_ptr() as *mut u8, bytes) };
         (arena, h)
     }
 
@@ -300,11 +301,28 @@ mod tests {
     }
 
     #[test]
+    fn a_second_region_extends_the_heap() {
+        let mut a = std::vec![0u128; 64];
+        let mut b = std::vec![0u128; 256];
+        let mut h = FreeListHeap::empty();
+        // SAFETY: both arenas outlive the heap and are disjoint.
+        unsafe { h.add_region(a.as_mut_ptr() as *mut u8, 1024) };
+        let big = Layout::from_size_align(2048, 16).unwrap();
+        assert!(h.allocate(big).is_null());
+        // SAFETY: as above.
+        unsafe { h.add_region(b.as_mut_ptr() as *mut u8, 4096) };
+        let p = h.allocate(big) as usize;
+        assert!(p >= b.as_ptr() as usize && p + 2048 <= b.as_ptr() as usize + 4096);
+        assert_eq!(h.stats().total, 5120);
+        assert_eq!(h.stats().free, 5120 - 2048);
+    }
+
+    #[test]
     fn locked_heap_as_global_allocator() {
         let mut arena = std::vec![0u128; 1024];
         let heap = LockedHeap::empty();
         // SAFETY: the arena outlives `heap`.
-        unsafe { heap.init(arena.as_mut_ptr() as *mut u8, 16 * 1024) };
+        unsafe { heap.add_region(arena.as_mut_ptr() as *mut u8, 16 * 1024) };
         let l = Layout::from_size_align(100, 8).unwrap();
         // SAFETY: standard GlobalAlloc use: allocate then free with the same layout.
         unsafe {

@@ -40,7 +40,10 @@ pub struct Logger<const N: usize> {
 impl<const N: usize> Logger<N> {
     /// A logger with an empty ring and no console.
     pub const fn new() -> Self {
-        Self { sinks: spin::Mutex::new(Sinks { ring: LogRing::new(), console: None }), clock_us: spin::Once::new() }
+        Self {
+            sinks: spin::Mutex::new(Sinks { ring: LogRing::new(), console: None }),
+            clock_us: spin::Once::new(),
+        }
     }
 
     /// Sets the time source for the timestamps (microseconds since boot).

@@ -100,10 +100,8 @@ impl<B: ByteIo> BtInterface<B> {
         let mut frame = [0; BT_MAX_MESSAGE];
         self.seq = self.seq.wrapping_add(1);
         let len = encode_bt_request(req, self.seq, &mut frame)?;
-        wait_until(clock, BMC_TIMEOUT_US, || {
-            !self.ctrl().intersects(BtCtrl::B_BUSY | BtCtrl::H2B_ATN)
-        })
-        .map_err(|_| BtError::Busy)?;
+        wait_until(clock, BMC_TIMEOUT_US, || !self.ctrl().intersects(BtCtrl::B_BUSY | BtCtrl::H2B_ATN))
+            .map_err(|_| BtError::Busy)?;
         // A stale response from an abandoned transfer would be mistaken for ours.
         if self.ctrl().contains(BtCtrl::B2H_ATN) {
             self.set(BtCtrl::B2H_ATN);

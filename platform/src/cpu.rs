@@ -83,14 +83,16 @@ pub fn doorbell_send(pir: u32) {
     let operand = spr::hypervisor_doorbell(pir);
     // SAFETY: `msgsnd` only raises a doorbell exception condition on the target thread; the
     // `sync` orders earlier stores before it.
-    unsafe { asm!("sync", "msgsnd {0}", in(reg) operand, options(nostack)) };
+    // `msgsnd r3` (X-form, opcode 31, XO 206), encoded since LLVM only knows the e500 form.
+    unsafe { asm!("sync", ".long 0x7c00199c", in("r3") operand, options(nostack)) };
 }
 
 /// Clears a pending hypervisor doorbell on this thread.
 pub fn doorbell_clear() {
     let operand = spr::DOORBELL_TYPE_HYPERVISOR;
     // SAFETY: `msgclr` only clears this thread's pending doorbell condition.
-    unsafe { asm!("msgclr {0}", in(reg) operand, options(nostack)) };
+    // `msgclr r3` (X-form, opcode 31, XO 238).
+    unsafe { asm!(".long 0x7c0019dc", in("r3") operand, options(nostack)) };
 }
 
 /// Enables wake-up from `stop` on hypervisor doorbells (LPCR[HDEE]) and selects the

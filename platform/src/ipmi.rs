@@ -193,11 +193,9 @@ mod tests {
     #[test]
     fn chassis_power_down_frame() {
         let mut buf = [0; BT_MAX_MESSAGE];
-        let n = encode_bt_request(&Request::chassis_control(ChassisControl::PowerDown), 7, &mut buf)
-            .unwrap();
+        let n = encode_bt_request(&Request::chassis_control(ChassisControl::PowerDown), 7, &mut buf).unwrap();
         assert_eq!(&buf[..n], &[4, 0x00, 7, 0x02, 0]);
-        let n = encode_bt_request(&Request::chassis_control(ChassisControl::HardReset), 8, &mut buf)
-            .unwrap();
+        let n = encode_bt_request(&Request::chassis_control(ChassisControl::HardReset), 8, &mut buf).unwrap();
         assert_eq!(&buf[..n], &[4, 0x00, 8, 0x02, 3]);
     }
 

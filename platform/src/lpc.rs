@@ -91,9 +91,19 @@ mod tests {
             chip_id: 0,
             path: "/lpcm-opb@6030000000000/lpc@0".to_string(),
             windows: vec![
-                LpcWindow { space: LpcSpace::Memory, lpc_base: 0, mmio_base: 0x6030_e000_0000, size: 0x1000_0000 },
+                LpcWindow {
+                    space: LpcSpace::Memory,
+                    lpc_base: 0,
+                    mmio_base: 0x6030_e000_0000,
+                    size: 0x1000_0000,
+                },
                 LpcWindow { space: LpcSpace::Io, lpc_base: 0, mmio_base: 0x6030_d001_0000, size: 0x1_0000 },
-                LpcWindow { space: LpcSpace::Firmware, lpc_base: 0, mmio_base: 0x6030_f000_0000, size: 0x1000_0000 },
+                LpcWindow {
+                    space: LpcSpace::Firmware,
+                    lpc_base: 0,
+                    mmio_base: 0x6030_f000_0000,
+                    size: 0x1000_0000,
+                },
             ],
         }
     }

@@ -78,7 +78,9 @@ impl Mmio64 for CiMmio64 {
         let raw: u64;
         // SAFETY: callers only pass addresses inside a device window taken from the device
         // tree; `ldcix` loads in the thread's byte order, the device is big-endian.
-        unsafe { core::arch::asm!("sync", "ldcix {0}, 0, {1}", out(reg) raw, in(reg) addr, options(nostack)) };
+        unsafe {
+            core::arch::asm!("sync", "ldcix {0}, 0, {1}", out(reg) raw, in(reg) addr, options(nostack))
+        };
         u64::from_be(raw)
     }
 

@@ -27,7 +27,7 @@ pub const MAX_DIRECT_PCBA: u32 = 0x7FFF_FFFF;
 
 /// Offset in a chip's XSCOM window of the register at PCB address `pcba` (POWER9 encoding).
 pub fn p9_mmio_offset(pcba: u32) -> Option<u64> {
-    (pcba <= MAX_DIRECT_PCBA).then(|| (pcba as u64) << 3)
+    (pcba <= MAX_DIRECT_PCBA).then_some((pcba as u64) << 3)
 }
 
 /// What went wrong with an XSCOM access.
@@ -117,11 +117,8 @@ impl<'a, M: Mmio64, S: XscomStatus, C: Clock> Xscom<'a, M, S, C> {
     }
 
     fn address(&self, chip_id: u32, pcba: u32) -> Result<u64, XscomError> {
-        let window = self
-            .windows
-            .iter()
-            .find(|w| w.chip_id == chip_id)
-            .ok_or(XscomError::UnknownChip(chip_id))?;
+        let window =
+            self.windows.iter().find(|w| w.chip_id == chip_id).ok_or(XscomError::UnknownChip(chip_id))?;
         let offset = p9_mmio_offset(pcba).ok_or(XscomError::BadAddress(pcba))?;
         if offset + 8 > window.size {
             return Err(XscomError::BadAddress(pcba));

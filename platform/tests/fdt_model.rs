@@ -64,7 +64,10 @@ fn two_chips() {
     assert_eq!(p.chips[1].cores.iter().map(|c| c.pir).collect::<Vec<_>>(), [0x100, 0x104]);
     assert_eq!(p.thread_count(), 16);
     assert_eq!(p.memory.len(), 2);
-    assert_eq!((p.memory[1].base, p.memory[1].size, p.memory[1].chip_id), (0x4000_0000, 0x4000_0000, Some(1)));
+    assert_eq!(
+        (p.memory[1].base, p.memory[1].size, p.memory[1].chip_id),
+        (0x4000_0000, 0x4000_0000, Some(1))
+    );
     // The primary LPC bus is chip 0's.
     assert_eq!(p.lpc.as_ref().unwrap().path, "/lpcm-opb@6030000000000/lpc@0");
     assert_eq!(p.console_uart().unwrap().mmio, 0x0006_0300_d001_03f8);
@@ -87,10 +90,16 @@ fn broken_trees_give_named_errors() {
         ("dupthread", ModelError::DuplicateThread(3)),
         (
             "notimebase",
-            ModelError::MissingProperty { node: "/cpus/PowerPC,POWER9@4".into(), property: "timebase-frequency" },
+            ModelError::MissingProperty {
+                node: "/cpus/PowerPC,POWER9@4".into(),
+                property: "timebase-frequency",
+            },
         ),
         ("tbmismatch", ModelError::TimebaseMismatch { node: "/cpus/PowerPC,POWER9@0".into() }),
-        ("badlpcrange", ModelError::BadProperty { node: "/lpcm-opb@6030000000000/lpc@0".into(), property: "ranges" }),
+        (
+            "badlpcrange",
+            ModelError::BadProperty { node: "/lpcm-opb@6030000000000/lpc@0".into(), property: "ranges" },
+        ),
     ];
     for (name, want) in cases {
         assert_eq!(parse_fdt(&load(name)), Err(want.clone()), "{name}");
@@ -111,4 +120,30 @@ fn damaged_blobs_never_panic() {
         b[i] ^= 0xa5;
         let _ = parse_fdt(&b);
     }
+}
+
+#[test]
+fn console_is_found_even_when_the_model_fails() {
+    use oxiboot_platform::model::parse_fdt_with_console;
+    let o = parse_fdt_with_console(&load("nomemory"));
+    assert_eq!(o.platform, Err(ModelError::NoMemory));
+    assert_eq!(o.console.expect("console").mmio, 0x0006_0300_d001_03f8);
+    let o = parse_fdt_with_console(&load("noserial"));
+    assert!(o.platform.is_ok());
+    assert!(o.console.is_none());
+}
+
+#[test]
+fn ram_check_without_allocation() {
+    use oxiboot_platform::model::fdt_ram_covers;
+    let one = load("1chip");
+    assert!(fdt_ram_covers(&one, 0x3000_0000, 0x400_0000));
+    assert!(!fdt_ram_covers(&one, 0x7fff_f000, 0x2000));
+    assert!(!fdt_ram_covers(&one, u64::MAX, 2));
+    assert!(!fdt_ram_covers(&load("nomemory"), 0, 0x1000));
+    // Two chips: chip 1's memory is a separate range; a span across both is not "one range".
+    let two = load("2chip");
+    assert!(fdt_ram_covers(&two, 0x4000_0000, 0x1000));
+    assert!(!fdt_ram_covers(&two, 0x3fff_f000, 0x2000));
+    assert!(!fdt_ram_covers(&one[..100], 0, 1));
 }

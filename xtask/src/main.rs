@@ -1,1 +1,126 @@
-fn main() {}
+//! `cargo xtask` — oxiboot's one entry point for building, running and testing.
+//!
+//! * `cargo xtask build` — builds the firmware and writes `target/oxiboot.lid`.
+//! * `cargo xtask run [--sockets N] [--append ARGS] [-- QEMU-ARGS…]` — boots it on QEMU
+//!   `powernv9` (2 cores × 4 threads per chip, 2 GiB); installs QEMU first if needed.
+//! * `cargo xtask test` — format and lint checks, host unit tests, and the integration tests
+//!   that boot the image under QEMU.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+use xtask::{deps, image, image_path, qemu, root};
+
+/// The bare-metal target of the firmware.
+const TARGET_SPEC: &str = "firmware/powerpc64le-oxiboot-none.json";
+/// Largest image `-bios` accepts.
+const BIOS_LIMIT: u64 = 16 << 20;
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Cargo arguments that build for the firmware target (build-std on the pinned toolchain).
+fn firmware_cargo(subcommand: &str) -> Command {
+    let mut cmd = cargo();
+    cmd.env("RUSTC_BOOTSTRAP", "1")
+        .arg(subcommand)
+        .args(["--release", "-p", "oxiboot", "--bin", "oxiboot", "--target", TARGET_SPEC])
+        .args(["-Zbuild-std=core,alloc", "-Zbuild-std-features=compiler-builtins-mem", "-Zjson-target-spec"])
+        .args(["--target-dir", "target/firmware"]);
+    cmd
+}
+
+fn status(mut cmd: Command, what: &str) -> Result<(), String> {
+    let s = cmd.status().map_err(|e| format!("{what}: {e}"))?;
+    if s.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({s})"))
+    }
+}
+
+fn build() -> Result<PathBuf, String> {
+    let start = Instant::now();
+    status(firmware_cargo("build"), "firmware build")?;
+    let elf_path = root().join("target/firmware/powerpc64le-oxiboot-none/release/oxiboot");
+    let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    let raw = image::elf_to_raw(&elf, BIOS_LIMIT).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    let out = image_path();
+    std::fs::write(&out, &raw.bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!(
+        "xtask: wrote {} ({} bytes, linked at {:#x}) in {:.1} s",
+        out.display(),
+        raw.bytes.len(),
+        raw.base,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(out)
+}
+
+fn run(args: &[String]) -> Result<ExitCode, String> {
+    deps::ensure_qemu()?;
+    let image = build()?;
+    let mut machine = qemu::Machine::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--sockets" => machine.sockets = it.next().and_then(|v| v.parse().ok()).ok_or("--sockets N")?,
+            "--append" => machine.append = Some(it.next().ok_or("--append ARGS")?.clone()),
+            "--" => {
+                machine.extra = it.by_ref().cloned().collect();
+            }
+            other => return Err(format!("unknown option {other} (see cargo xtask help)")),
+        }
+    }
+    let mut cmd = machine.command(&image);
+    eprintln!("xtask: {cmd:?}");
+    let s = cmd.status().map_err(|e| format!("qemu-system-ppc64: {e}"))?;
+    Ok(ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8))
+}
+
+fn test() -> Result<(), String> {
+    let start = Instant::now();
+    deps::ensure_qemu()?;
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    status(fmt, "cargo fmt --check")?;
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    status(clippy, "cargo clippy (host)")?;
+    let mut clippy_fw = firmware_cargo("clippy");
+    clippy_fw.args(["--", "-D", "warnings"]);
+    status(clippy_fw, "cargo clippy (firmware target)")?;
+    build()?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace"]).env("OXIBOOT_IMAGE", image_path());
+    status(tests, "cargo test")?;
+    eprintln!("xtask: all tests passed in {:.0} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+const HELP: &str = "usage: cargo xtask <command>
+  build                      build the firmware, write target/oxiboot.lid
+  run [--sockets N] [--append ARGS] [-- QEMU-ARGS...]
+                             boot it on QEMU powernv9 (2 cores x 4 threads per chip)
+  test                       fmt and clippy checks, unit tests, QEMU boot tests";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build") => build().map(|_| ExitCode::SUCCESS),
+        Some("run") => run(&args[1..]),
+        Some("test") => test().map(|_| ExitCode::SUCCESS),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            println!("{HELP}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(other) => Err(format!("unknown command {other}\n{HELP}")),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("xtask: {e}");
+        ExitCode::FAILURE
+    })
+}

@@ -21,7 +21,7 @@ pub fn read_cells(bytes: &[u8], count: u32) -> Result<u128, CellError> {
 /// length must be an exact multiple.
 pub(crate) fn entries(bytes: &[u8], cells_per_entry: u32) -> Result<impl Iterator<Item = &[u8]>, CellError> {
     let entry = cells_per_entry as usize * 4;
-    if entry == 0 || bytes.len() % entry != 0 {
+    if entry == 0 || !bytes.len().is_multiple_of(entry) {
         return Err(CellError);
     }
     Ok(bytes.chunks_exact(entry))
@@ -35,7 +35,11 @@ pub(crate) struct RegEntry {
 }
 
 /// Decodes a `reg` property with the parent's cell sizes.
-pub(crate) fn parse_reg(bytes: &[u8], address_cells: u32, size_cells: u32) -> Result<Vec<RegEntry>, CellError> {
+pub(crate) fn parse_reg(
+    bytes: &[u8],
+    address_cells: u32,
+    size_cells: u32,
+) -> Result<Vec<RegEntry>, CellError> {
     entries(bytes, address_cells + size_cells)?
         .map(|e| {
             Ok(RegEntry {
@@ -135,7 +139,20 @@ mod tests {
     fn qemu_lpc_ranges_translate() {
         // lpc@0: ranges = <space addr  opb-addr  size> with 2 child, 1 parent, 1 size cells.
         let lpc = parse_ranges(
-            Some(&be(&[0, 0, 0xe000_0000, 0x1000_0000, 1, 0, 0xd001_0000, 0x1_0000, 3, 0, 0xf000_0000, 0x1000_0000])),
+            Some(&be(&[
+                0,
+                0,
+                0xe000_0000,
+                0x1000_0000,
+                1,
+                0,
+                0xd001_0000,
+                0x1_0000,
+                3,
+                0,
+                0xf000_0000,
+                0x1000_0000,
+            ])),
             2,
             1,
             1,

@@ -33,6 +33,9 @@ struct Found {
     lpcs: Vec<(LpcBus, bool)>,
     uarts: Vec<(String, Uart)>,
     bmcs: Vec<(String, BmcInterface)>,
+    /// The first node-level error; the walk goes on past it so that the console can still
+    /// be found and the error reported on it.
+    first_error: Option<ModelError>,
 }
 
 fn prop<'a>(node: &FdtNode<'_, 'a>, name: &str) -> Option<&'a [u8]> {
@@ -51,8 +54,12 @@ fn strings(value: &[u8]) -> impl Iterator<Item = &str> {
     value.split(|&b| b == 0).filter(|s| !s.is_empty()).filter_map(|s| core::str::from_utf8(s).ok())
 }
 
+fn str_prop<'a>(node: &FdtNode<'_, 'a>, name: &str) -> Option<&'a str> {
+    prop(node, name).and_then(|v| strings(v).next())
+}
+
 fn string_prop(node: &FdtNode<'_, '_>, name: &str) -> Option<String> {
-    prop(node, name).and_then(|v| strings(v).next()).map(|s| s.to_string())
+    str_prop(node, name).map(|s| s.to_string())
 }
 
 fn is_compatible(node: &FdtNode<'_, '_>, any_of: &[&str]) -> bool {
@@ -73,21 +80,56 @@ fn translate(stack: &[Level], address: u128, len: u128) -> Option<u64> {
     u64::try_from(addr).ok()
 }
 
+/// The outcome of reading a device tree: the model, or the first thing wrong with it; and
+/// in both cases the console UART, if the nodes leading to it were sound.
+pub struct ParseOutcome {
+    /// The platform model, or why there is none.
+    pub platform: Result<Platform, ModelError>,
+    /// The UART the firmware console should use.
+    pub console: Option<Uart>,
+}
+
 /// Parses `blob` (a flattened device tree) into the platform model.
 pub fn parse_fdt(blob: &[u8]) -> Result<Platform, ModelError> {
-    validate_fdt(blob).map_err(ModelError::InvalidFdt)?;
-    let fdt = Fdt::new(blob).map_err(|_| ModelError::InvalidFdt("rejected by the FDT reader"))?;
-    let root = fdt.find_node("/").ok_or(ModelError::InvalidFdt("no root node"))?;
+    parse_fdt_with_console(blob).platform
+}
+
+/// Like [`parse_fdt`], but also returns the console UART when the model cannot be built.
+pub fn parse_fdt_with_console(blob: &[u8]) -> ParseOutcome {
+    let fail = |e| ParseOutcome { platform: Err(e), console: None };
+    if let Err(why) = validate_fdt(blob) {
+        return fail(ModelError::InvalidFdt(why));
+    }
+    let Ok(fdt) = Fdt::new(blob) else { return fail(ModelError::InvalidFdt("rejected by the FDT reader")) };
+    let Some(root) = fdt.find_node("/") else { return fail(ModelError::InvalidFdt("no root node")) };
 
     let mut found = Found::default();
     let mut stack = Vec::new();
-    walk(&root, String::from("/"), &mut stack, &mut found, None)?;
+    walk(&root, String::from("/"), &mut stack, &mut found, None);
 
-    let chosen = match fdt.find_node("/chosen") {
-        Some(node) => parse_chosen(&node)?,
+    let chosen = match fdt.find_node("/chosen").map(|n| parse_chosen(&n)) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => {
+            found.first_error.get_or_insert(e);
+            Chosen::default()
+        }
         None => Chosen::default(),
     };
-    assemble(&root, found, chosen)
+    let console = console_of(&found, &chosen);
+    ParseOutcome { platform: assemble(&root, found, chosen), console }
+}
+
+/// The console UART among those found: `/chosen/stdout-path`, else the lowest I/O port on
+/// the primary LPC bus.
+fn console_of(found: &Found, chosen: &Chosen) -> Option<Uart> {
+    let primary = found.lpcs.iter().find(|(_, p)| *p).or(found.lpcs.first()).map(|(l, _)| &l.path)?;
+    let on_bus = || found.uarts.iter().filter(|(bus, _)| bus == primary).map(|(_, u)| u);
+    chosen
+        .stdout_path
+        .as_deref()
+        .and_then(|p| on_bus().find(|u| u.path == p))
+        .or_else(|| on_bus().min_by_key(|u| u.io_port))
+        .cloned()
 }
 
 fn child_path(parent: &str, name: &str) -> String {
@@ -98,13 +140,33 @@ fn child_path(parent: &str, name: &str) -> String {
     }
 }
 
-fn walk(
+fn walk(node: &FdtNode<'_, '_>, path: String, stack: &mut Vec<Level>, found: &mut Found, lpc: Option<usize>) {
+    match visit(node, &path, stack, found, lpc) {
+        Ok((level, lpc_here)) => {
+            stack.push(level);
+            for child in node.children() {
+                let cpath = child_path(&path, child.name);
+                walk(&child, cpath, stack, found, lpc_here);
+            }
+            stack.pop();
+        }
+        Err(e) => {
+            // The node (and what lies below it) is unusable; remember why and go on.
+            found.first_error.get_or_insert(e);
+        }
+    }
+}
+
+/// Records what one node contributes; returns its level for the walk of its children and
+/// the LPC bus those children sit on.
+fn visit(
     node: &FdtNode<'_, '_>,
-    path: String,
-    stack: &mut Vec<Level>,
+    path: &str,
+    stack: &[Level],
     found: &mut Found,
     lpc: Option<usize>,
-) -> Result<(), ModelError> {
+) -> Result<(Level, Option<usize>), ModelError> {
+    let path = path.to_string();
     let parent_cells = stack.last().map(|l| (l.address_cells, l.size_cells)).unwrap_or((2, 1));
     let address_cells = u32_prop(node, &path, "#address-cells")?.unwrap_or(2);
     let size_cells = u32_prop(node, &path, "#size-cells")?.unwrap_or(1);
@@ -129,9 +191,11 @@ fn walk(
     } else if device_type.as_deref() == Some("cpu") {
         found.cores.push(parse_cpu(node, &path, chip_id, &reg)?);
     } else if is_compatible(node, &["ibm,xscom", "ibm,power9-xscom"]) {
-        let r = reg.first().ok_or_else(|| ModelError::MissingProperty { node: path.clone(), property: "reg" })?;
+        let r =
+            reg.first().ok_or_else(|| ModelError::MissingProperty { node: path.clone(), property: "reg" })?;
         let base = translate(stack, r.address, r.size).ok_or_else(|| bad(&path, "reg"))?;
-        let chip_id = chip_id.ok_or_else(|| ModelError::MissingProperty { node: path.clone(), property: "ibm,chip-id" })?;
+        let chip_id = chip_id
+            .ok_or_else(|| ModelError::MissingProperty { node: path.clone(), property: "ibm,chip-id" })?;
         let size = u64::try_from(r.size).map_err(|_| bad(&path, "reg"))?;
         found.xscoms.push(XscomWindow { chip_id, base, size });
     } else if is_compatible(node, &["ibm,lpc", "ibm,power9-lpc"]) {
@@ -143,13 +207,7 @@ fn walk(
         parse_lpc_device(node, &path, &reg, &bus, found)?;
     }
 
-    stack.push(Level { address_cells, size_cells, ranges });
-    for child in node.children() {
-        let cpath = child_path(&path, child.name);
-        walk(&child, cpath, stack, found, lpc_here)?;
-    }
-    stack.pop();
-    Ok(())
+    Ok((Level { address_cells, size_cells, ranges }, lpc_here))
 }
 
 fn parse_cpu(
@@ -235,7 +293,9 @@ fn parse_lpc_device(
         };
         found.uarts.push((bus.path.clone(), uart));
     } else if is_compatible(node, &["ipmi-bt", "bt"]) {
-        found.bmcs.push((bus.path.clone(), BmcInterface { path: path.to_string(), io_port: port, mmio, irq }));
+        found
+            .bmcs
+            .push((bus.path.clone(), BmcInterface { path: path.to_string(), io_port: port, mmio, irq }));
     }
     Ok(())
 }
@@ -262,7 +322,10 @@ fn parse_chosen(node: &FdtNode<'_, '_>) -> Result<Chosen, ModelError> {
 }
 
 fn assemble(root: &FdtNode<'_, '_>, found: Found, chosen: Chosen) -> Result<Platform, ModelError> {
-    let Found { mut memory, cores, xscoms, lpcs, uarts, bmcs } = found;
+    let Found { mut memory, cores, xscoms, lpcs, uarts, bmcs, first_error } = found;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
     if memory.is_empty() {
         return Err(ModelError::NoMemory);
     }
@@ -325,7 +388,8 @@ fn assemble(root: &FdtNode<'_, '_>, found: Found, chosen: Chosen) -> Result<Plat
         .and_then(|l| l.window(LpcSpace::Firmware))
         .map(|w| FlashWindow { mmio: w.mmio_base, size: w.size });
 
-    let compatible = prop(root, "compatible").map(|v| strings(v).map(|s| s.to_string()).collect()).unwrap_or_default();
+    let compatible =
+        prop(root, "compatible").map(|v| strings(v).map(|s| s.to_string()).collect()).unwrap_or_default();
     Ok(Platform {
         model: string_prop(root, "model").unwrap_or_default(),
         compatible,
@@ -338,4 +402,33 @@ fn assemble(root: &FdtNode<'_, '_>, found: Found, chosen: Chosen) -> Result<Plat
         flash,
         chosen,
     })
+}
+
+/// Whether `[base, base + size)` lies in one RAM range of the tree, without allocating
+/// (the firmware asks this before its heap exists). Only memory nodes directly under the
+/// root are considered, as on every POWER platform. `false` for a malformed tree.
+pub fn fdt_ram_covers(blob: &[u8], base: u64, size: u64) -> bool {
+    let Some(end) = base.checked_add(size) else { return false };
+    if validate_fdt(blob).is_err() {
+        return false;
+    }
+    let Ok(fdt) = Fdt::new(blob) else { return false };
+    let Some(root) = fdt.find_node("/") else { return false };
+    let path = "/";
+    let ac = u32_prop(&root, path, "#address-cells").ok().flatten().unwrap_or(2);
+    let sc = u32_prop(&root, path, "#size-cells").ok().flatten().unwrap_or(1);
+    let covered = root
+        .children()
+        .filter(|n| str_prop(n, "device_type") == Some("memory"))
+        .filter_map(|n| prop(&n, "reg"))
+        .any(|reg| {
+            let Ok(entries) = super::cells::entries(reg, ac + sc) else { return false };
+            entries.into_iter().any(|e| {
+                let (Ok(b), Ok(s)) = (read_cells(e, ac), read_cells(&e[ac as usize * 4..], sc)) else {
+                    return false;
+                };
+                b <= base as u128 && (end as u128) <= b.saturating_add(s)
+            })
+        });
+    covered
 }

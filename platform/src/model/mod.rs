@@ -9,7 +9,7 @@ mod from_fdt;
 mod validate;
 
 pub use cells::{read_cells, CellError};
-pub use from_fdt::parse_fdt;
+pub use from_fdt::{fdt_ram_covers, parse_fdt, parse_fdt_with_console, ParseOutcome};
 pub use validate::{fdt_total_size, validate_fdt};
 
 use crate::lpc::LpcBus;
@@ -166,9 +166,7 @@ impl Platform {
     /// the lowest I/O port (COM1 at 0x3f8 on OpenPOWER machines).
     pub fn console_uart(&self) -> Option<&Uart> {
         let wanted = self.chosen.stdout_path.as_deref();
-        wanted
-            .and_then(|p| self.uarts.iter().find(|u| u.path == p))
-            .or_else(|| self.uarts.first())
+        wanted.and_then(|p| self.uarts.iter().find(|u| u.path == p)).or_else(|| self.uarts.first())
     }
 }
 

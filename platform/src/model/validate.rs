@@ -50,7 +50,7 @@ pub fn validate_fdt(blob: &[u8]) -> Result<(), &'static str> {
     if !in_blob(off_struct, size_struct) || !in_blob(off_strings, size_strings) {
         return Err("structure or strings block beyond totalsize");
     }
-    if off_struct % 4 != 0 || off_rsvmap % 8 != 0 || !in_blob(off_rsvmap, 16) {
+    if !off_struct.is_multiple_of(4) || !off_rsvmap.is_multiple_of(8) || !in_blob(off_rsvmap, 16) {
         return Err("misaligned or misplaced block");
     }
     // Memory reservation map: 16-byte entries up to an all-zero one.
@@ -165,7 +165,18 @@ mod tests {
         let off_strings = off_struct + s.len();
         let total = off_strings + strings.len();
         let mut blob = std::vec::Vec::new();
-        for v in [FDT_MAGIC, total as u32, off_struct as u32, off_strings as u32, off_rsv as u32, 17, 16, 0, strings.len() as u32, s.len() as u32] {
+        for v in [
+            FDT_MAGIC,
+            total as u32,
+            off_struct as u32,
+            off_strings as u32,
+            off_rsv as u32,
+            17,
+            16,
+            0,
+            strings.len() as u32,
+            s.len() as u32,
+        ] {
             blob.extend_from_slice(&v.to_be_bytes());
         }
         blob.extend_from_slice(&[0; 16]);

@@ -1,0 +1,233 @@
+//! The boot thread: from the device tree QEMU (or hostboot) hands over to a described,
+//! running machine — console, BMC, every hardware thread, XSCOM — and then what to boot.
+
+use super::{console, cpus, power, HEAP, LOGGER};
+use alloc::vec::Vec;
+use core::ptr;
+use log::{error, info, warn, LevelFilter};
+use oxiboot::memmap::{self, FIRMWARE_BASE, FIRMWARE_END, HEAP_BASE, HEAP_SIZE};
+use oxiboot::options::{Options, SelfTest};
+use oxiboot::percpu::{missing_threads, CpuState, PerCpu};
+use oxiboot::reset_scratch::BootRecord;
+use oxiboot_platform::cpu;
+use oxiboot_platform::mmio::CiMmio64;
+use oxiboot_platform::model::{fdt_total_size, parse_fdt_with_console, Platform};
+use oxiboot_platform::xscom::{ThreadHmer, Xscom, CHIP_ID_REGISTER};
+
+/// Size of the heap the firmware starts with, inside its own image.
+const EARLY_HEAP_SIZE: usize = 256 * 1024;
+/// Storage of that early heap.
+static mut EARLY_HEAP: [u8; EARLY_HEAP_SIZE] = [0; EARLY_HEAP_SIZE];
+
+/// Largest device tree accepted from the boot firmware.
+const MAX_FDT_SIZE: usize = 16 << 20;
+/// How long the other threads get to report in.
+const THREADS_TIMEOUT_US: u64 = 5_000_000;
+/// How long a thread gets to run a job.
+const JOB_TIMEOUT_US: u64 = 1_000_000;
+
+/// Entry point of the boot thread (ticket 0), on its own stack in its slot.
+pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, low_base: usize) -> ! {
+    // SAFETY: the entry code passes the boot thread's own slot.
+    let me = unsafe { cpus::init_this(percpu, ticket) };
+    me.set_state(CpuState::Busy);
+    cpus::prepare_slots();
+    console::start_clock();
+    let _ = log::set_logger(&LOGGER);
+    log::set_max_level(LevelFilter::Info);
+
+    // A small heap inside the image to read the device tree and reach the console with;
+    // the main heap is added once the tree shows the firmware's memory is RAM.
+    // SAFETY: the arena is part of the image's .bss, used for nothing else.
+    unsafe { HEAP.add_region(ptr::addr_of_mut!(EARLY_HEAP).cast(), EARLY_HEAP_SIZE) };
+    let fdt = match fdt_blob(fdt_addr) {
+        Ok(b) => b,
+        Err(why) => fatal(format_args!("no usable device tree at {fdt_addr:#x}: {why}")),
+    };
+    let outcome = parse_fdt_with_console(fdt);
+    match &outcome.console {
+        Some(uart) if console::attach(uart) => {}
+        Some(uart) => error!("console: nothing answers at {} ({:#x})", uart.path, uart.mmio),
+        None => error!("console: the device tree describes no UART"),
+    }
+    info!("oxiboot {} ({}) starting, POWER9 firmware", oxiboot::VERSION, env!("OXIBOOT_BUILD_PROFILE"));
+    let platform = match outcome.platform {
+        Ok(p) => p,
+        Err(e) => fatal(format_args!("cannot use the device tree: {e}")),
+    };
+    if !LOGGER.has_console() {
+        fatal(format_args!("no console to report on"));
+    }
+    let reserved = memmap::reserved_end() - FIRMWARE_BASE;
+    if !platform.ram_contains(FIRMWARE_BASE, reserved) {
+        fatal(format_args!(
+            "RAM does not cover the firmware's memory {FIRMWARE_BASE:#x}..{:#x} ({} MiB of RAM)",
+            memmap::reserved_end(),
+            platform.ram_total() >> 20
+        ));
+    }
+    // SAFETY: the heap region is RAM (checked above) that the memory map reserves for it.
+    unsafe { HEAP.add_region(HEAP_BASE as *mut u8, HEAP_SIZE as usize) };
+    // Low memory goes to payloads later: keep our own copy of the tree.
+    let _fdt_copy: Vec<u8> = fdt.to_vec();
+    console::set_timebase_hz(platform.timebase_hz);
+    let options = Options::parse(&platform.chosen.bootargs);
+    log::set_max_level(options.log_level);
+    if let Some(unknown) = options.unknown {
+        warn!("ignoring unknown firmware option {unknown}");
+    }
+    describe(&platform);
+
+    let record = boot_record();
+    info!("boot #{record} since power-on");
+    if let Some(bmc) = &platform.bmc {
+        power::attach_bmc(bmc);
+    }
+
+    cpus::release_secondaries(low_base);
+    bring_up_threads(&platform, low_base);
+    read_chip_ids(&platform);
+    info!("boot took {} ms", console::uptime_us() / 1000);
+
+    match options.selftest {
+        Some(SelfTest::Reboot) if record == 1 => power::reboot(),
+        Some(SelfTest::Reboot) => info!("selftest reboot: this is boot #{record}, done"),
+        Some(SelfTest::Trap) => trap_on_a_secondary(low_base),
+        Some(SelfTest::Panic) => panic!("selftest: panic requested"),
+        None => {}
+    }
+    info!("no payload to boot");
+    power::power_off()
+}
+
+/// Reports a fatal problem (on the console if there is one, in the log ring in any case)
+/// and stops the machine.
+fn fatal(what: core::fmt::Arguments<'_>) -> ! {
+    error!("{what}");
+    power::stop_machine()
+}
+
+/// The device tree the boot firmware passed, checked for a sane header and place.
+fn fdt_blob(addr: usize) -> Result<&'static [u8], &'static str> {
+    if addr == 0 || !addr.is_multiple_of(8) {
+        return Err("no aligned device tree address in r3");
+    }
+    // SAFETY: r3 points at the device tree by the boot convention; the header is 40 bytes.
+    let header = unsafe { core::slice::from_raw_parts(addr as *const u8, 40) };
+    let size = fdt_total_size(header)?;
+    if size > MAX_FDT_SIZE {
+        return Err("totalsize is implausibly large");
+    }
+    let end = (addr as u64).checked_add(size as u64).ok_or("totalsize overflows")?;
+    if end > FIRMWARE_BASE && (addr as u64) < FIRMWARE_END {
+        return Err("it overlaps the firmware's memory");
+    }
+    // SAFETY: the header says the tree spans `size` bytes, outside the firmware's memory.
+    Ok(unsafe { core::slice::from_raw_parts(addr as *const u8, size) })
+}
+
+/// Logs what the machine is.
+fn describe(p: &Platform) {
+    info!("platform: {} ({})", p.model, p.compatible.join(", "));
+    for chip in &p.chips {
+        let threads: usize = chip.cores.iter().map(|c| c.threads.len()).sum();
+        info!(
+            "chip {}: {} cores, {} threads, XSCOM at {:#x}",
+            chip.id,
+            chip.cores.len(),
+            threads,
+            chip.xscom.base
+        );
+    }
+    for m in &p.memory {
+        info!("memory: {:#x}..{:#x} ({} MiB)", m.base, m.end(), m.size >> 20);
+    }
+    info!("timebase: {} MHz", p.timebase_hz / 1_000_000);
+    if let Some(u) = p.console_uart() {
+        info!("console: {} (LPC I/O {:#x}, {} baud)", u.path, u.io_port, u.baud);
+    }
+}
+
+/// Counts boots since power-on in the reset-surviving page.
+fn boot_record() -> u64 {
+    let at = memmap::RESET_SCRATCH_BASE as *mut BootRecord;
+    // SAFETY: the reset scratch page is reserved RAM for exactly this record.
+    let found = unsafe { ptr::read_volatile(at) };
+    let next = BootRecord::next(&found);
+    // SAFETY: as above.
+    unsafe { ptr::write_volatile(at, next) };
+    next.boots().unwrap_or(1)
+}
+
+/// Waits for every thread of the tree to report in, then hands each a job.
+fn bring_up_threads(p: &Platform, low_base: usize) {
+    let expected: Vec<u32> = p.threads().collect();
+    cpus::wait_online(low_base, expected.len(), THREADS_TIMEOUT_US);
+    let online = cpus::online(cpus::arrived(low_base));
+    let reported: Vec<u32> = online.iter().map(|c| c.pir).collect();
+    let missing = missing_threads(expected.iter().copied(), &reported);
+    if missing.is_empty() {
+        info!("CPU: {} threads online", reported.len());
+    } else {
+        error!("CPU: {} of {} threads online, missing PIR {:x?}", reported.len(), expected.len(), missing);
+    }
+    for pir in reported.iter().filter(|p| !expected.contains(p)) {
+        warn!("CPU: thread PIR {pir:#x} is running but not in the device tree");
+    }
+
+    // Hand every other thread a job: it answers with its PIR mixed with the argument.
+    const SALT: u64 = 0x5a5a_0000_0000;
+    let others: Vec<_> = online.iter().filter(|c| c.ticket != 0).collect();
+    let mut answered = 1; // the boot thread
+    for cpu in &others {
+        match cpus::run_on(cpu, |salt| salt | u64::from(cpu::pir()), SALT, JOB_TIMEOUT_US) {
+            Ok(r) if r == SALT | u64::from(cpu.pir) => answered += 1,
+            Ok(r) => error!("CPU: thread PIR {:#x} answered {r:#x}", cpu.pir),
+            Err(_) => error!("CPU: thread PIR {:#x} did not run its job", cpu.pir),
+        }
+    }
+    if answered == online.len() {
+        info!("CPU: all {answered} threads ran a job");
+    }
+}
+
+/// Reads every chip's identification register through XSCOM.
+fn read_chip_ids(p: &Platform) {
+    let windows = p.xscom_windows();
+    let tb = console::timebase();
+    let xscom = Xscom::new(&windows, CiMmio64, ThreadHmer, &tb);
+    for chip in &p.chips {
+        match xscom.read(chip.id, CHIP_ID_REGISTER) {
+            Ok(v) => info!("XSCOM: chip {} ID register {:#x} = {:#018x}", chip.id, CHIP_ID_REGISTER, v),
+            Err(e) => error!("XSCOM: chip {}: {e}", chip.id),
+        }
+    }
+}
+
+/// Self-test: makes one of the other threads execute an illegal instruction; it must report
+/// the exception and stop, while the rest of the machine goes on.
+fn trap_on_a_secondary(low_base: usize) {
+    let online = cpus::online(cpus::arrived(low_base));
+    let Some(victim) = online.iter().rev().find(|c| c.ticket != 0) else {
+        error!("selftest trap: no other thread to trap on");
+        return;
+    };
+    let pir = victim.pir;
+    info!("selftest trap: illegal instruction on thread PIR {pir:#x}");
+    let _ = cpus::run_on(
+        victim,
+        |_| {
+            // SAFETY: deliberately executes an invalid instruction word (0), which raises an
+            // exception that the exception entry code reports; nothing returns here.
+            unsafe { core::arch::asm!(".long 0") };
+            0
+        },
+        0,
+        JOB_TIMEOUT_US,
+    );
+    if victim.state() == CpuState::Stopped {
+        info!("selftest trap: thread PIR {pir:#x} stopped, the others go on");
+    } else {
+        error!("selftest trap: thread PIR {pir:#x} is not stopped");
+    }
+}

@@ -1,0 +1,142 @@
+//! Running QEMU `powernv9` with the firmware image, with a time limit and the console
+//! captured.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A machine configuration.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    /// Sockets (chips).
+    pub sockets: u32,
+    /// Cores per chip.
+    pub cores: u32,
+    /// Threads per core.
+    pub threads: u32,
+    /// RAM size as QEMU's `-m` takes it.
+    pub memory: String,
+    /// Command line for `/chosen/bootargs` (`-append`).
+    pub append: Option<String>,
+    /// A device tree to use instead of QEMU's (`-M powernv9,dtb=…`).
+    pub dtb: Option<String>,
+    /// Extra arguments.
+    pub extra: Vec<String>,
+}
+
+impl Default for Machine {
+    fn default() -> Self {
+        Self {
+            sockets: 1,
+            cores: 2,
+            threads: 4,
+            memory: "2G".into(),
+            append: None,
+            dtb: None,
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl Machine {
+    /// The QEMU command booting `image` on this machine, console on stdio. A checkstop
+    /// (the firmware's "cannot go on") makes QEMU exit with status 1.
+    pub fn command(&self, image: &Path) -> Command {
+        let mut cmd = Command::new("qemu-system-ppc64");
+        let mut machine = String::from("powernv9");
+        if let Some(dtb) = &self.dtb {
+            machine.push_str(&format!(",dtb={dtb}"));
+        }
+        cmd.args(["-M", &machine, "-m", &self.memory])
+            .arg("-smp")
+            .arg(format!(
+                "{},sockets={},cores={},threads={}",
+                self.sockets * self.cores * self.threads,
+                self.sockets,
+                self.cores,
+                self.threads
+            ))
+            .args(["-nographic", "-serial", "stdio", "-monitor", "none"])
+            .args(["-action", "panic=exit-failure"])
+            .arg("-bios")
+            .arg(image);
+        if let Some(append) = &self.append {
+            // QEMU only takes -append together with -kernel; /dev/null loads nothing.
+            if !self.extra.iter().any(|a| a == "-kernel") {
+                cmd.args(["-kernel", "/dev/null"]);
+            }
+            cmd.args(["-append", append]);
+        }
+        cmd.args(&self.extra);
+        cmd
+    }
+}
+
+/// What a bounded QEMU run produced.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit status, or `None` if QEMU was killed at the time limit.
+    pub status: Option<ExitStatus>,
+    /// Everything printed on the console (and QEMU's own messages).
+    pub output: String,
+    /// Wall time from start to exit (or kill).
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// Whether QEMU exited by itself with status 0.
+    pub fn exited_cleanly(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    /// Number of times `needle` appears in the output.
+    pub fn count(&self, needle: &str) -> usize {
+        self.output.matches(needle).count()
+    }
+}
+
+/// Runs `cmd` with stdin closed, capturing stdout and stderr, killing it after `limit`.
+pub fn run_bounded(mut cmd: Command, limit: Duration) -> std::io::Result<Run> {
+    let start = Instant::now();
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let output = Arc::new(Mutex::new(Vec::new()));
+    let mut readers = Vec::new();
+    for stream in [
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let output = output.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                output.lock().expect("output lock").extend_from_slice(&buf[..n]);
+            }
+        }));
+    }
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if start.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = start.elapsed();
+    for r in readers {
+        let _ = r.join();
+    }
+    let bytes = output.lock().expect("output lock").clone();
+    Ok(Run { status, output: String::from_utf8_lossy(&bytes).replace('\r', ""), elapsed })
+}
