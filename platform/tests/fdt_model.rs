@@ -132,18 +132,3 @@ fn console_is_found_even_when_the_model_fails() {
     assert!(o.platform.is_ok());
     assert!(o.console.is_none());
 }
-
-#[test]
-fn ram_check_without_allocation() {
-    use oxiboot_platform::model::fdt_ram_covers;
-    let one = load("1chip");
-    assert!(fdt_ram_covers(&one, 0x3000_0000, 0x400_0000));
-    assert!(!fdt_ram_covers(&one, 0x7fff_f000, 0x2000));
-    assert!(!fdt_ram_covers(&one, u64::MAX, 2));
-    assert!(!fdt_ram_covers(&load("nomemory"), 0, 0x1000));
-    // Two chips: chip 1's memory is a separate range; a span across both is not "one range".
-    let two = load("2chip");
-    assert!(fdt_ram_covers(&two, 0x4000_0000, 0x1000));
-    assert!(!fdt_ram_covers(&two, 0x3fff_f000, 0x2000));
-    assert!(!fdt_ram_covers(&one[..100], 0, 1));
-}

@@ -9,9 +9,10 @@ use oxiboot::memmap::{self, FIRMWARE_BASE, FIRMWARE_END, HEAP_BASE, HEAP_SIZE};
 use oxiboot::options::{Options, SelfTest};
 use oxiboot::percpu::{missing_threads, CpuState, PerCpu};
 use oxiboot::reset_scratch::BootRecord;
+use oxiboot_devtree::fdt_total_size;
 use oxiboot_platform::cpu;
 use oxiboot_platform::mmio::CiMmio64;
-use oxiboot_platform::model::{fdt_total_size, parse_fdt_with_console, Platform};
+use oxiboot_platform::model::{parse_fdt_with_console, Platform};
 use oxiboot_platform::xscom::{ThreadHmer, Xscom, CHIP_ID_REGISTER};
 
 /// Size of the heap the firmware starts with, inside its own image.
@@ -114,7 +115,7 @@ fn fdt_blob(addr: usize) -> Result<&'static [u8], &'static str> {
     }
     // SAFETY: r3 points at the device tree by the boot convention; the header is 40 bytes.
     let header = unsafe { core::slice::from_raw_parts(addr as *const u8, 40) };
-    let size = fdt_total_size(header)?;
+    let size = fdt_total_size(header).map_err(|_| "no device tree magic at that address")?;
     if size > MAX_FDT_SIZE {
         return Err("totalsize is implausibly large");
     }

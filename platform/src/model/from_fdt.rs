@@ -1,11 +1,10 @@
 //! Builds the [`Platform`] model from a flattened device tree.
 //!
-//! The tree is checked structurally first ([`super::validate`]), then walked depth-first
+//! The tree is checked structurally first (`oxiboot_devtree::validate_fdt`), then walked depth-first
 //! with a stack of ancestors so that every `reg` is translated through the `ranges` of its
 //! parents to a physical address: nothing the tree provides is hard-coded.
 
 use super::cells::{parse_ranges, parse_reg, read_cells, Ranges};
-use super::validate::validate_fdt;
 use super::{BmcInterface, Chip, Chosen, Core, FlashWindow, MemoryRange, ModelError, Platform, Uart};
 use crate::lpc::{LpcBus, LpcSpace, LpcWindow};
 use crate::xscom::XscomWindow;
@@ -14,6 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use fdt::node::FdtNode;
 use fdt::Fdt;
+use oxiboot_devtree::{validate_fdt, FdtError};
 
 /// What the walk knows about one ancestor.
 struct Level {
@@ -100,8 +100,12 @@ pub fn parse_fdt_with_console(blob: &[u8]) -> ParseOutcome {
     if let Err(why) = validate_fdt(blob) {
         return fail(ModelError::InvalidFdt(why));
     }
-    let Ok(fdt) = Fdt::new(blob) else { return fail(ModelError::InvalidFdt("rejected by the FDT reader")) };
-    let Some(root) = fdt.find_node("/") else { return fail(ModelError::InvalidFdt("no root node")) };
+    let Ok(fdt) = Fdt::new(blob) else {
+        return fail(ModelError::InvalidFdt(FdtError::BadStructure("rejected by the FDT reader", 0)));
+    };
+    let Some(root) = fdt.find_node("/") else {
+        return fail(ModelError::InvalidFdt(FdtError::BadStructure("no root node", 0)));
+    };
 
     let mut found = Found::default();
     let mut stack = Vec::new();
@@ -402,33 +406,4 @@ fn assemble(root: &FdtNode<'_, '_>, found: Found, chosen: Chosen) -> Result<Plat
         flash,
         chosen,
     })
-}
-
-/// Whether `[base, base + size)` lies in one RAM range of the tree, without allocating
-/// (the firmware asks this before its heap exists). Only memory nodes directly under the
-/// root are considered, as on every POWER platform. `false` for a malformed tree.
-pub fn fdt_ram_covers(blob: &[u8], base: u64, size: u64) -> bool {
-    let Some(end) = base.checked_add(size) else { return false };
-    if validate_fdt(blob).is_err() {
-        return false;
-    }
-    let Ok(fdt) = Fdt::new(blob) else { return false };
-    let Some(root) = fdt.find_node("/") else { return false };
-    let path = "/";
-    let ac = u32_prop(&root, path, "#address-cells").ok().flatten().unwrap_or(2);
-    let sc = u32_prop(&root, path, "#size-cells").ok().flatten().unwrap_or(1);
-    let covered = root
-        .children()
-        .filter(|n| str_prop(n, "device_type") == Some("memory"))
-        .filter_map(|n| prop(&n, "reg"))
-        .any(|reg| {
-            let Ok(entries) = super::cells::entries(reg, ac + sc) else { return false };
-            entries.into_iter().any(|e| {
-                let (Ok(b), Ok(s)) = (read_cells(e, ac), read_cells(&e[ac as usize * 4..], sc)) else {
-                    return false;
-                };
-                b <= base as u128 && (end as u128) <= b.saturating_add(s)
-            })
-        });
-    covered
 }

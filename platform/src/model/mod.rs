@@ -6,11 +6,9 @@
 
 mod cells;
 mod from_fdt;
-mod validate;
 
 pub use cells::{read_cells, CellError};
-pub use from_fdt::{fdt_ram_covers, parse_fdt, parse_fdt_with_console, ParseOutcome};
-pub use validate::{fdt_total_size, validate_fdt};
+pub use from_fdt::{parse_fdt, parse_fdt_with_console, ParseOutcome};
 
 use crate::lpc::LpcBus;
 use crate::xscom::XscomWindow;
@@ -174,7 +172,7 @@ impl Platform {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelError {
     /// The blob is not a valid flattened device tree.
-    InvalidFdt(&'static str),
+    InvalidFdt(oxiboot_devtree::FdtError),
     /// No memory node with a non-empty `reg`.
     NoMemory,
     /// No CPU nodes under `/cpus`.
