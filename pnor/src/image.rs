@@ -225,8 +225,9 @@ pub fn replace(image: &mut [u8], name: &str, content: &[u8], policy: WritePolicy
 pub struct EccReport {
     /// Whole 9-byte words checked.
     pub words: u64,
-    /// Words that are entirely 0xFF: erased flash never written with ECC (as `ffspart` leaves
-    /// partitions it got no content for). Not counted as errors.
+    /// Words past the content (`actual`) that are entirely 0xFF: erased flash never written
+    /// with ECC (as `ffspart` and `pflash --erase` leave it). Not errors; inside the content
+    /// they are uncorrectable words.
     pub erased_words: u64,
     /// Single-bit errors (correctable), offsets from the start of the flash.
     pub corrections: Vec<Correction>,
@@ -275,12 +276,14 @@ pub fn verify(image: &[u8]) -> Result<(Table, Vec<PartitionReport>), Error> {
 fn check_ecc(partition: &Partition, raw: &[u8]) -> EccReport {
     let mut report = EccReport::default();
     let base = usize::try_from(partition.base).unwrap_or(usize::MAX);
+    let content_end = ecc::encoded_len(usize::try_from(partition.content_len()).unwrap_or(usize::MAX));
     ecc::scan(raw, |offset, _, check| {
         report.words += 1;
         let word = raw.get(offset..offset + ecc::RAW_BYTES_PER_WORD).unwrap_or_default();
+        let erased_spare = offset >= content_end && word.iter().all(|byte| *byte == 0xFF);
         match check {
             WordCheck::Clean => {}
-            WordCheck::Uncorrectable if word.iter().all(|byte| *byte == 0xFF) => report.erased_words += 1,
+            WordCheck::Uncorrectable if erased_spare => report.erased_words += 1,
             WordCheck::Uncorrectable => report.uncorrectable.push(partition.base + offset as u64),
             WordCheck::Corrected(correction) => report
                 .corrections
