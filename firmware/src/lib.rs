@@ -11,10 +11,14 @@ extern crate alloc;
 
 pub mod exception;
 pub mod heap;
+pub mod linux_tree;
 pub mod log_ring;
 pub mod logger;
+pub mod memcons;
 pub mod memmap;
+pub mod opal;
 pub mod options;
+pub mod payload;
 pub mod percpu;
 pub mod reset_scratch;
 

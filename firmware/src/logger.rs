@@ -19,11 +19,17 @@ pub const LOG_RING_SIZE: usize = 64 * 1024;
 struct Sinks<const N: usize> {
     ring: LogRing<N>,
     console: Option<&'static dyn Console>,
+    /// Told the ring's write position after every write (keeps a memory-console
+    /// descriptor current for the OS).
+    observer: Option<fn(usize, bool)>,
 }
 
 impl<const N: usize> Write for Sinks<N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.ring.write(s.as_bytes());
+        if let Some(f) = self.observer {
+            f(self.ring.out_pos(), self.ring.wrapped());
+        }
         if let Some(c) = self.console {
             c.write(s.as_bytes());
         }
@@ -41,7 +47,7 @@ impl<const N: usize> Logger<N> {
     /// A logger with an empty ring and no console.
     pub const fn new() -> Self {
         Self {
-            sinks: spin::Mutex::new(Sinks { ring: LogRing::new(), console: None }),
+            sinks: spin::Mutex::new(Sinks { ring: LogRing::new(), console: None, observer: None }),
             clock_us: spin::Once::new(),
         }
     }
@@ -58,6 +64,20 @@ impl<const N: usize> Logger<N> {
         console.write(a);
         console.write(b);
         s.console = Some(console);
+    }
+
+    /// Sets the function told the ring's write position (and whether it wrapped) after every
+    /// write, and tells it the current one.
+    pub fn set_ring_observer(&self, f: fn(usize, bool)) {
+        let mut s = self.sinks.lock();
+        f(s.ring.out_pos(), s.ring.wrapped());
+        s.observer = Some(f);
+    }
+
+    /// Detaches the console (output then only goes to the ring), e.g. when the OS takes
+    /// over the UART.
+    pub fn detach_console(&self) {
+        self.sinks.lock().console = None;
     }
 
     /// Whether a console is attached.

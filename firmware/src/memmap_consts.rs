@@ -30,3 +30,8 @@ pub const RESET_SCRATCH_BASE: u64 = HEAP_BASE + HEAP_SIZE;
 pub const RESET_SCRATCH_SIZE: u64 = 0x1000;
 /// First byte after everything the firmware keeps for itself at run time.
 pub const FIRMWARE_END: u64 = 0x3400_0000;
+/// Where the boot firmware (QEMU's `-kernel`) loads the kernel payload, and how much room it
+/// has (QEMU's limit; the initrd follows at 0x2800_0000).
+pub const KERNEL_LOAD_BASE: u64 = 0x2000_0000;
+/// Size of the kernel load window.
+pub const KERNEL_LOAD_SIZE: u64 = 0x0800_0000;

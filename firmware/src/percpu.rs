@@ -22,6 +22,8 @@ pub enum CpuState {
     Busy = 2,
     /// Stopped after a fatal exception.
     Stopped = 3,
+    /// Handed to the operating system (OPAL_START_CPU, or the boot thread at handoff).
+    Os = 4,
 }
 
 impl CpuState {
@@ -30,6 +32,7 @@ impl CpuState {
             1 => Self::Idle,
             2 => Self::Busy,
             3 => Self::Stopped,
+            4 => Self::Os,
             _ => Self::Absent,
         }
     }
@@ -120,6 +123,29 @@ pub struct PerCpu {
     pub exception_depth: AtomicU32,
     /// Work handed to this thread.
     pub mailbox: Mailbox,
+    /// The caller's state while it is in an OPAL call (entry code only): r1, r2, r13, LR,
+    /// CR, entered-big-endian flag, MSR.
+    pub opal_save: [u64; 8],
+    /// The caller's r3–r10 during an OPAL call.
+    pub opal_args: [u64; 8],
+}
+
+/// Slots of [`PerCpu::opal_save`].
+pub mod opal_save {
+    /// Caller's stack pointer.
+    pub const R1: usize = 0;
+    /// Caller's TOC pointer.
+    pub const R2: usize = 1;
+    /// Caller's r13 (Linux: the PACA).
+    pub const R13: usize = 2;
+    /// Return address.
+    pub const LR: usize = 3;
+    /// Condition register.
+    pub const CR: usize = 4;
+    /// Non-zero if the caller entered big-endian.
+    pub const ENTERED_BE: usize = 5;
+    /// MSR at entry (little-endian by then).
+    pub const MSR: usize = 6;
 }
 
 impl PerCpu {
@@ -132,6 +158,8 @@ impl PerCpu {
             state: AtomicU32::new(CpuState::Absent as u32),
             exception_depth: AtomicU32::new(0),
             mailbox: Mailbox::new(),
+            opal_save: [0; 8],
+            opal_args: [0; 8],
         }
     }
 

@@ -19,6 +19,7 @@ pub mod ipmi;
 pub mod lpc;
 pub mod mmio;
 pub mod model;
+pub mod rtc;
 pub mod spr;
 pub mod uart;
 pub mod xscom;

@@ -124,6 +124,11 @@ impl<B: ByteIo> Ns16550<B> {
         }
     }
 
+    /// Whether a received byte is waiting.
+    pub fn input_ready(&self) -> bool {
+        Lsr::from_bits_retain(self.bus.read8(reg::LSR)).contains(Lsr::DR)
+    }
+
     /// A received byte, if one is waiting.
     pub fn get_byte(&self) -> Option<u8> {
         let lsr = Lsr::from_bits_retain(self.bus.read8(reg::LSR));

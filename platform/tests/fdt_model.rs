@@ -50,6 +50,8 @@ fn lpc_devices_are_translated_through_ranges() {
     assert_eq!((uart.clock_hz, uart.baud, uart.irq), (1_843_200, 115_200, Some(4)));
     let bmc = p.bmc.as_ref().expect("BMC");
     assert_eq!((bmc.io_port, bmc.mmio, bmc.irq), (0xe4, 0x0006_0300_d001_00e4, Some(10)));
+    let rtc = p.rtc.as_ref().expect("RTC");
+    assert_eq!((rtc.io_port, rtc.mmio), (0x70, 0x0006_0300_d001_0070));
     let flash = p.flash.expect("flash window");
     assert_eq!((flash.mmio, flash.size), (0x0006_0300_f000_0000, 0x1000_0000));
     assert_eq!(p.chosen.bootargs, "");

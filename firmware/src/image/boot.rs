@@ -1,15 +1,20 @@
 //! The boot thread: from the device tree QEMU (or hostboot) hands over to a described,
 //! running machine — console, BMC, every hardware thread, XSCOM — and then what to boot.
 
-use super::{console, cpus, power, HEAP, LOGGER};
+use super::{console, cpus, opal, power, HEAP, LOGGER};
 use alloc::vec::Vec;
 use core::ptr;
 use log::{error, info, warn, LevelFilter};
-use oxiboot::memmap::{self, FIRMWARE_BASE, FIRMWARE_END, HEAP_BASE, HEAP_SIZE};
+use oxiboot::linux_tree::{build_linux_tree, OpalInfo};
+use oxiboot::memmap::{
+    self, FIRMWARE_BASE, FIRMWARE_END, HEAP_BASE, HEAP_SIZE, KERNEL_LOAD_BASE, KERNEL_LOAD_SIZE,
+};
 use oxiboot::options::{Options, SelfTest};
+use oxiboot::payload::{inspect_kernel, PayloadError};
 use oxiboot::percpu::{missing_threads, CpuState, PerCpu};
 use oxiboot::reset_scratch::BootRecord;
 use oxiboot_devtree::fdt_total_size;
+use oxiboot_devtree::{from_fdt, to_fdt, FdtOptions};
 use oxiboot_platform::cpu;
 use oxiboot_platform::mmio::CiMmio64;
 use oxiboot_platform::model::{parse_fdt_with_console, Platform};
@@ -70,7 +75,7 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
     // SAFETY: the heap region is RAM (checked above) that the memory map reserves for it.
     unsafe { HEAP.add_region(HEAP_BASE as *mut u8, HEAP_SIZE as usize) };
     // Low memory goes to payloads later: keep our own copy of the tree.
-    let _fdt_copy: Vec<u8> = fdt.to_vec();
+    let fdt: Vec<u8> = fdt.to_vec();
     console::set_timebase_hz(platform.timebase_hz);
     let options = Options::parse(&platform.chosen.bootargs);
     log::set_max_level(options.log_level);
@@ -83,6 +88,9 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
     info!("boot #{record} since power-on");
     if let Some(bmc) = &platform.bmc {
         power::attach_bmc(bmc);
+    }
+    if let Some(rtc) = &platform.rtc {
+        console::attach_rtc(rtc);
     }
 
     cpus::release_secondaries(low_base);
@@ -97,8 +105,81 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
         Some(SelfTest::Panic) => panic!("selftest: panic requested"),
         None => {}
     }
-    info!("no payload to boot");
-    power::power_off()
+    boot_payload(me, platform, &fdt, low_base)
+}
+
+/// Boots the kernel the boot firmware loaded (QEMU's `-kernel`), or powers off if there is
+/// none. Garbage is refused with the reason, and the machine stops.
+fn boot_payload(me: &PerCpu, platform: Platform, fdt: &[u8], low_base: usize) -> ! {
+    if !platform.ram_contains(KERNEL_LOAD_BASE, KERNEL_LOAD_SIZE) {
+        info!("no RAM at the kernel load address {KERNEL_LOAD_BASE:#x}: no payload to boot");
+        power::power_off()
+    }
+    // SAFETY: the kernel load window is RAM (checked above) below the firmware's memory.
+    let window =
+        unsafe { core::slice::from_raw_parts(KERNEL_LOAD_BASE as *const u8, KERNEL_LOAD_SIZE as usize) };
+    let kernel = match inspect_kernel(window, FIRMWARE_BASE) {
+        Ok(k) => k,
+        Err(PayloadError::Absent) => {
+            info!("no payload to boot");
+            power::power_off()
+        }
+        Err(e) => fatal(format_args!("refusing to boot the payload at {KERNEL_LOAD_BASE:#x}: {e}")),
+    };
+    let entry = KERNEL_LOAD_BASE + kernel.entry_offset;
+    info!(
+        "payload: {}-endian 64-bit ELF kernel, {} KiB, entry {entry:#x}",
+        if kernel.big_endian { "big" } else { "little" },
+        kernel.file_size / 1024
+    );
+    if let Some((start, end)) = platform.chosen.initrd {
+        info!("payload: initramfs {start:#x}..{end:#x} ({} KiB)", (end - start) / 1024);
+    }
+    if !platform.chosen.bootargs.is_empty() {
+        info!("payload: command line \"{}\"", platform.chosen.bootargs);
+    }
+
+    let mut tree = match from_fdt(fdt) {
+        Ok(t) => t.root,
+        Err(e) => fatal(format_args!("cannot re-read the device tree: {e}")),
+    };
+    let memcons = opal::memcons_address();
+    let info = OpalInfo {
+        base: FIRMWARE_BASE,
+        entry: opal::entry_address(),
+        runtime_size: FIRMWARE_END - FIRMWARE_BASE,
+        version: oxiboot::VERSION,
+        memcons,
+        nvram_size: opal::NVRAM_SIZE as u32,
+        heartbeat_ms: 100,
+        console_uart: platform.console_uart().map(|u| u.path.as_str()),
+    };
+    if let Err(e) = build_linux_tree(&mut tree, &info) {
+        fatal(format_args!("cannot build the kernel's device tree: {e:?}"));
+    }
+    let blob = to_fdt(
+        &tree,
+        &FdtOptions {
+            boot_cpuid: me.pir,
+            reservations: alloc::vec![(FIRMWARE_BASE, FIRMWARE_END - FIRMWARE_BASE)],
+        },
+    );
+    // The blob lives in the firmware heap, which the kernel leaves alone.
+    let blob: &'static [u8] = Vec::leak(blob);
+    opal::publish_pir_slots(&cpus::online(cpus::arrived(low_base)));
+    opal::prepare(platform);
+    info!(
+        "entering the kernel at {entry:#x}, device tree at {:#x} ({} bytes)",
+        blob.as_ptr() as u64,
+        blob.len()
+    );
+    // From here on the console belongs to the kernel: only warnings and errors interrupt it,
+    // unless more was asked for with oxiboot.loglevel.
+    if log::max_level() <= LevelFilter::Info {
+        log::set_max_level(LevelFilter::Warn);
+    }
+    me.set_state(CpuState::Os);
+    opal::enter_os(entry, blob.as_ptr() as u64, FIRMWARE_BASE, opal::entry_address(), true)
 }
 
 /// Reports a fatal problem (on the console if there is one, in the log ring in any case)

@@ -6,7 +6,8 @@ use oxiboot::logger::Console;
 use oxiboot_platform::clock::{ticks_to_us, Timebase};
 use oxiboot_platform::cpu;
 use oxiboot_platform::mmio::CiByteWindow;
-use oxiboot_platform::model::Uart;
+use oxiboot_platform::model::{LpcIoDevice, Uart};
+use oxiboot_platform::rtc::Mc146818;
 use oxiboot_platform::uart::Ns16550;
 
 /// The console: a 16550 on the LPC bus.
@@ -19,6 +20,52 @@ impl Console for UartConsole {
 }
 
 static UART_CONSOLE: spin::Once<UartConsole> = spin::Once::new();
+/// Serialises raw console access (OPAL console calls from several threads).
+static UART_LOCK: spin::Mutex<()> = spin::Mutex::new(());
+/// The real-time clock.
+static RTC: spin::Once<Mc146818<CiByteWindow>> = spin::Once::new();
+
+/// Writes bytes to the console UART as they are (the OS's console output); returns how
+/// many were taken (0 without a console).
+pub fn write_raw(data: &[u8]) -> usize {
+    let Some(c) = UART_CONSOLE.get() else { return 0 };
+    let _guard = UART_LOCK.lock();
+    data.iter().take_while(|&&b| c.0.put_byte(b)).count()
+}
+
+/// Reads waiting console input.
+pub fn read_raw(buf: &mut [u8]) -> usize {
+    let Some(c) = UART_CONSOLE.get() else { return 0 };
+    let _guard = UART_LOCK.lock();
+    let mut n = 0;
+    while n < buf.len() {
+        match c.0.get_byte() {
+            Some(b) => {
+                buf[n] = b;
+                n += 1;
+            }
+            None => break,
+        }
+    }
+    n
+}
+
+/// Whether console input is waiting.
+pub fn input_ready() -> bool {
+    UART_CONSOLE.get().is_some_and(|c| c.0.input_ready())
+}
+
+/// Sets up the real-time clock the device tree describes.
+pub fn attach_rtc(dev: &LpcIoDevice) {
+    // SAFETY: the device tree describes an MC146818 (index and data ports) here.
+    let window = unsafe { CiByteWindow::new(dev.mmio, 2) };
+    RTC.call_once(|| Mc146818::new(window));
+}
+
+/// The real-time clock, if there is one.
+pub fn rtc() -> Option<&'static Mc146818<CiByteWindow>> {
+    RTC.get()
+}
 
 /// Programs the UART and makes it the log's console (replaying what was logged so far).
 /// Returns false if nothing answers at its address.

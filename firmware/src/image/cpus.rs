@@ -79,6 +79,12 @@ pub extern "C" fn secondary_main(_fdt: usize, percpu: *mut PerCpu, ticket: u64, 
     // SAFETY: the entry code passes this thread's own slot.
     let me = unsafe { init_this(percpu, ticket) };
     cpu::prepare_light_stop();
+    idle_loop(me)
+}
+
+/// What a thread held by the firmware does: run jobs posted to its mailbox, sleep in `stop`
+/// between them. Jobs may leave for good (starting the OS on this thread).
+pub fn idle_loop(me: &PerCpu) -> ! {
     me.set_state(CpuState::Idle);
     loop {
         cpu::doorbell_clear();

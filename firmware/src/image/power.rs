@@ -54,6 +54,25 @@ fn chassis(action: ChassisControl, what: &str) -> ! {
     stop_machine()
 }
 
+/// Sends a chassis request without waiting for the BMC to act (OPAL calls return and the
+/// OS waits). Returns whether the BMC took it.
+fn request(action: ChassisControl) -> bool {
+    match BMC.lock().as_mut() {
+        Some(bt) => bt.send(&console::timebase(), &Request::chassis_control(action)).is_ok(),
+        None => false,
+    }
+}
+
+/// Asks the BMC to power off (for OPAL_CEC_POWER_DOWN).
+pub fn request_power_off() -> bool {
+    request(ChassisControl::PowerDown)
+}
+
+/// Asks the BMC to reboot (for OPAL_CEC_REBOOT).
+pub fn request_reboot() -> bool {
+    request(ChassisControl::HardReset)
+}
+
 /// Powers the machine off.
 pub fn power_off() -> ! {
     info!("Powering off through the BMC");

@@ -5,7 +5,9 @@
 //! parents to a physical address: nothing the tree provides is hard-coded.
 
 use super::cells::{parse_ranges, parse_reg, read_cells, Ranges};
-use super::{BmcInterface, Chip, Chosen, Core, FlashWindow, MemoryRange, ModelError, Platform, Uart};
+use super::{
+    BmcInterface, Chip, Chosen, Core, FlashWindow, LpcIoDevice, MemoryRange, ModelError, Platform, Uart,
+};
 use crate::lpc::{LpcBus, LpcSpace, LpcWindow};
 use crate::xscom::XscomWindow;
 use alloc::format;
@@ -33,6 +35,7 @@ struct Found {
     lpcs: Vec<(LpcBus, bool)>,
     uarts: Vec<(String, Uart)>,
     bmcs: Vec<(String, BmcInterface)>,
+    rtcs: Vec<(String, LpcIoDevice)>,
     /// The first node-level error; the walk goes on past it so that the console can still
     /// be found and the error reported on it.
     first_error: Option<ModelError>,
@@ -300,6 +303,8 @@ fn parse_lpc_device(
         found
             .bmcs
             .push((bus.path.clone(), BmcInterface { path: path.to_string(), io_port: port, mmio, irq }));
+    } else if is_compatible(node, &["pnpPNP,b00", "motorola,mc146818"]) {
+        found.rtcs.push((bus.path.clone(), LpcIoDevice { path: path.to_string(), io_port: port, mmio }));
     }
     Ok(())
 }
@@ -326,7 +331,7 @@ fn parse_chosen(node: &FdtNode<'_, '_>) -> Result<Chosen, ModelError> {
 }
 
 fn assemble(root: &FdtNode<'_, '_>, found: Found, chosen: Chosen) -> Result<Platform, ModelError> {
-    let Found { mut memory, cores, xscoms, lpcs, uarts, bmcs, first_error } = found;
+    let Found { mut memory, cores, xscoms, lpcs, uarts, bmcs, rtcs, first_error } = found;
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -387,6 +392,7 @@ fn assemble(root: &FdtNode<'_, '_>, found: Found, chosen: Chosen) -> Result<Plat
         uarts.into_iter().filter(|(bus, _)| Some(bus) == lpc_path.as_ref()).map(|(_, u)| u).collect();
     uarts.sort_by_key(|u| u.io_port);
     let bmc = bmcs.into_iter().find(|(bus, _)| Some(bus) == lpc_path.as_ref()).map(|(_, b)| b);
+    let rtc = rtcs.into_iter().find(|(bus, _)| Some(bus) == lpc_path.as_ref()).map(|(_, r)| r);
     let flash = lpc
         .as_ref()
         .and_then(|l| l.window(LpcSpace::Firmware))
@@ -403,6 +409,7 @@ fn assemble(root: &FdtNode<'_, '_>, found: Found, chosen: Chosen) -> Result<Plat
         lpc,
         uarts,
         bmc,
+        rtc,
         flash,
         chosen,
     })

@@ -88,6 +88,17 @@ pub struct BmcInterface {
     pub irq: Option<u32>,
 }
 
+/// A byte-register device on the LPC I/O bus (the real-time clock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LpcIoDevice {
+    /// Device-tree path.
+    pub path: String,
+    /// LPC I/O port of the first register.
+    pub io_port: u32,
+    /// Physical address of the first register.
+    pub mmio: u64,
+}
+
 /// Where the host flash can be read: the LPC firmware space of the primary LPC bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlashWindow {
@@ -127,6 +138,8 @@ pub struct Platform {
     pub uarts: Vec<Uart>,
     /// The BMC interface, if any.
     pub bmc: Option<BmcInterface>,
+    /// The MC146818 real-time clock, if any.
+    pub rtc: Option<LpcIoDevice>,
     /// The flash window, if the LPC firmware space is mapped.
     pub flash: Option<FlashWindow>,
     /// `/chosen`.

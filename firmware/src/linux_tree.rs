@@ -1,0 +1,175 @@
+//! The device tree handed to a Linux `powernv` kernel: the tree the boot firmware gave us,
+//! plus what an OPAL firmware adds — the `/ibm,opal` node (entry point, consoles, RTC, NVRAM,
+//! event controller, memory console), radix page-size encodings on every CPU, and the console
+//! in `/chosen`. See docs/opal.md for how it compares with skiboot's.
+
+use alloc::string::String;
+use oxiboot_devtree::Node;
+
+/// What the OPAL part of the tree describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpalInfo<'a> {
+    /// First byte of the firmware's memory (`opal-base-address`).
+    pub base: u64,
+    /// Where OPAL calls enter (`opal-entry-address`).
+    pub entry: u64,
+    /// Bytes from `base` the OS must leave alone (`opal-runtime-size`).
+    pub runtime_size: u64,
+    /// Firmware version string.
+    pub version: &'a str,
+    /// Address of the memory-console descriptor.
+    pub memcons: u64,
+    /// NVRAM size in bytes (0: no NVRAM node).
+    pub nvram_size: u32,
+    /// How often the OS should call OPAL_POLL_EVENTS (`ibm,heartbeat-ms`).
+    pub heartbeat_ms: u32,
+    /// Device-tree path of the UART OPAL drives as its console (marked reserved so the OS
+    /// does not drive it as well).
+    pub console_uart: Option<&'a str>,
+}
+
+/// Radix MMU page sizes of POWER9 (`ibm,processor-radix-AP-encodings`): the actual-page-size
+/// field in the top 3 bits, log2 of the size below — 4 KiB, 64 KiB, 2 MiB, 1 GiB.
+pub const P9_RADIX_AP_ENCODINGS: [u32; 4] = [0x0000_000c, 0xa000_0010, 0x2000_0015, 0x4000_001e];
+
+/// Path of the OPAL console node, for `/chosen/stdout-path`.
+pub const OPAL_CONSOLE_PATH: &str = "/ibm,opal/consoles/serial@0";
+
+/// Size of an OPAL message (`opal-msg-size`).
+const OPAL_MSG_SIZE: u32 = 72;
+
+/// Why the tree could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeError {
+    /// The tree has no `/cpus` node.
+    NoCpus,
+}
+
+/// Adds the OPAL description to `tree` (the boot firmware's tree, unflattened).
+pub fn build_linux_tree(tree: &mut Node, info: &OpalInfo<'_>) -> Result<(), TreeError> {
+    add_opal_node(tree, info);
+    let cpus = tree.find_mut("/cpus").ok_or(TreeError::NoCpus)?;
+    for cpu in cpus.children_mut() {
+        if cpu.prop_str("device_type") == Some("cpu") {
+            cpu.set_cells("ibm,processor-radix-AP-encodings", &P9_RADIX_AP_ENCODINGS);
+        }
+    }
+    let chosen = tree.ensure_child("chosen");
+    chosen.set_str("linux,stdout-path", OPAL_CONSOLE_PATH);
+    chosen.set_str("stdout-path", OPAL_CONSOLE_PATH);
+    if let Some(uart) = info.console_uart.and_then(|p| tree.find_mut(p)) {
+        uart.set_str("status", "reserved");
+    }
+    Ok(())
+}
+
+fn add_opal_node(tree: &mut Node, info: &OpalInfo<'_>) {
+    let opal = tree.ensure_child("ibm,opal");
+    opal.set_strs("compatible", &["ibm,opal-v3"]);
+    opal.set_u32("#address-cells", 0).set_u32("#size-cells", 0);
+    opal.set_u64("opal-base-address", info.base);
+    opal.set_u64("opal-entry-address", info.entry);
+    opal.set_u64("opal-runtime-size", info.runtime_size);
+    opal.set_u32("opal-msg-size", OPAL_MSG_SIZE);
+    opal.set_u32("opal-msg-async-num", 0);
+    opal.set_u32("ibm,heartbeat-ms", info.heartbeat_ms);
+    opal.set_u64("ibm,opal-memcons", info.memcons);
+    // Present even when empty: Linux's error handling expects it.
+    opal.set("opal-interrupts", alloc::vec::Vec::new());
+
+    let event = opal.ensure_child("event");
+    event.set_strs("compatible", &["ibm,opal-event"]);
+    event.set_u32("#interrupt-cells", 1);
+    event.set_flag("interrupt-controller");
+
+    let mut version = String::from("oxiboot-");
+    version.push_str(info.version);
+    let fw = opal.ensure_child("firmware");
+    fw.set_strs("compatible", &["ibm,opal-firmware"]);
+    fw.set_str("name", "firmware");
+    fw.set_str("version", &version);
+
+    let consoles = opal.ensure_child("consoles");
+    consoles.set_u32("#address-cells", 1).set_u32("#size-cells", 0);
+    let serial = consoles.ensure_child("serial@0");
+    serial.set_strs("compatible", &["ibm,opal-console-raw"]);
+    serial.set_u32("reg", 0);
+    serial.set_u32("#write-buffer-size", 4096);
+    serial.set_str("device_type", "serial");
+
+    opal.ensure_child("rtc").set_strs("compatible", &["ibm,opal-rtc"]);
+
+    if info.nvram_size > 0 {
+        let nvram = opal.ensure_child("nvram");
+        nvram.set_strs("compatible", &["ibm,opal-nvram"]);
+        nvram.set_u32("#bytes", info.nvram_size);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxiboot_devtree::from_fdt;
+
+    fn qemu_tree() -> Node {
+        let blob = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/platform/tests/data/qemu-powernv9-1chip.dtb"
+        ))
+        .expect("recorded QEMU tree");
+        from_fdt(&blob).unwrap().root
+    }
+
+    fn info() -> OpalInfo<'static> {
+        OpalInfo {
+            base: 0x3000_0000,
+            entry: 0x3000_4000,
+            runtime_size: 0x400_0000,
+            version: "0.1.0-test",
+            memcons: 0x3001_0000,
+            nvram_size: 0x1_0000,
+            heartbeat_ms: 100,
+            console_uart: Some("/lpcm-opb@6030000000000/lpc@0/isa-serial@i3f8"),
+        }
+    }
+
+    #[test]
+    fn opal_node_as_linux_needs_it() {
+        let mut t = qemu_tree();
+        build_linux_tree(&mut t, &info()).unwrap();
+        let opal = t.find("/ibm,opal").unwrap();
+        assert!(opal.is_compatible("ibm,opal-v3"));
+        assert_eq!(opal.prop_u64("opal-base-address"), Some(0x3000_0000));
+        assert_eq!(opal.prop_u64("opal-entry-address"), Some(0x3000_4000));
+        assert_eq!(opal.prop_u64("opal-runtime-size"), Some(0x400_0000));
+        assert_eq!(opal.prop_u64("ibm,opal-memcons"), Some(0x3001_0000));
+        assert_eq!(opal.prop("opal-interrupts"), Some(&[][..]));
+        // QEMU's own power-mgt child survives.
+        assert!(opal.child("power-mgt").is_some());
+        let serial = t.find("/ibm,opal/consoles/serial@0").unwrap();
+        assert!(serial.is_compatible("ibm,opal-console-raw"));
+        assert_eq!(serial.prop_u32("reg"), Some(0));
+        assert!(t.find("/ibm,opal/rtc").unwrap().is_compatible("ibm,opal-rtc"));
+        assert_eq!(t.find("/ibm,opal/nvram").unwrap().prop_u32("#bytes"), Some(0x1_0000));
+        assert!(t.find("/ibm,opal/event").unwrap().prop("interrupt-controller").is_some());
+        assert_eq!(t.find("/ibm,opal/firmware").unwrap().prop_str("version"), Some("oxiboot-0.1.0-test"));
+    }
+
+    #[test]
+    fn cpus_chosen_and_console() {
+        let mut t = qemu_tree();
+        build_linux_tree(&mut t, &info()).unwrap();
+        for cpu in t.find("/cpus").unwrap().children() {
+            assert_eq!(cpu.prop_cells("ibm,processor-radix-AP-encodings").unwrap(), P9_RADIX_AP_ENCODINGS);
+        }
+        assert_eq!(t.find("/chosen").unwrap().prop_str("linux,stdout-path"), Some(OPAL_CONSOLE_PATH));
+        let uart = t.find("/lpcm-opb@6030000000000/lpc@0/isa-serial@i3f8").unwrap();
+        assert_eq!(uart.prop_str("status"), Some("reserved"));
+    }
+
+    #[test]
+    fn tree_without_cpus_is_refused() {
+        let mut t = Node::new("");
+        assert_eq!(build_linux_tree(&mut t, &info()), Err(TreeError::NoCpus));
+    }
+}
