@@ -22,4 +22,5 @@ pub mod model;
 pub mod rtc;
 pub mod spr;
 pub mod uart;
+pub mod xive;
 pub mod xscom;

@@ -1,0 +1,1 @@
+//! XIVE (eXternal Interrupt Virtualization Engine), the POWER9 interrupt controller.
