@@ -217,3 +217,96 @@ pub fn parse_number(text: &str) -> Option<u64> {
     };
     value.checked_mul(multiplier)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_files(path: &str) -> Result<Vec<u8>, String> {
+        Err(format!("no file {path}"))
+    }
+
+    fn parse(text: &str) -> Result<Layout, LayoutError> {
+        parse_layout(text, &mut no_files)
+    }
+
+    fn error_at(text: &str) -> (usize, LayoutErrorKind) {
+        let error = parse(text).unwrap_err();
+        (error.line, error.kind)
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("4096"), Some(4096));
+        assert_eq!(parse_number("0x1F000"), Some(0x1F000));
+        assert_eq!(parse_number("64K"), Some(65536));
+        assert_eq!(parse_number("0x10k"), Some(16 * 1024));
+        assert_eq!(parse_number("16M"), Some(16 << 20));
+        assert_eq!(parse_number("1G"), Some(1 << 30));
+        assert_eq!(parse_number("17179869184G"), None);
+        assert_eq!(parse_number("K"), None);
+        assert_eq!(parse_number("12Q"), None);
+        assert_eq!(parse_number(""), None);
+    }
+
+    #[test]
+    fn a_full_layout() {
+        let text = "# comment\n\nflash-size 64M   # trailing comment\nblock-size 0x1000\n\
+                    partition BOOTKERNEL size=16M flags=read-only kernel=k initramfs=i\n\
+                    partition GUARD base=0x3FF0000 size=20K flags=ecc,preserved\n\
+                    partition OXICFG size=36K content=c\n";
+        let mut load = |path: &str| Ok(path.as_bytes().repeat(3));
+        let layout = parse_layout(text, &mut load).unwrap();
+        assert_eq!((layout.flash_size, layout.block_size), (64 << 20, 4096));
+        let [bootkernel, guard, oxicfg] = &layout.partitions[..] else { panic!("{layout:?}") };
+        assert_eq!(
+            (bootkernel.name.as_str(), bootkernel.base, bootkernel.size),
+            ("BOOTKERNEL", None, 16 << 20)
+        );
+        assert_eq!(bootkernel.flags, UserFlags::from_flags(&[Flag::ReadOnly]));
+        let container = bootkernel.content.as_deref().unwrap_or_default();
+        let packed = BootKernel::parse(container).unwrap();
+        assert_eq!((packed.kernel, packed.initramfs), (&b"kkk"[..], &b"iii"[..]));
+        assert_eq!((guard.base, guard.size, guard.content.clone()), (Some(0x3FF_0000), 20 * 1024, None));
+        assert_eq!(guard.flags, UserFlags::from_flags(&[Flag::Ecc, Flag::Preserved]));
+        assert_eq!(oxicfg.content, Some(b"ccc".to_vec()));
+        assert_eq!(oxicfg.flags, UserFlags::NONE);
+    }
+
+    #[test]
+    fn mistakes_are_reported_at_their_line() {
+        let head = "flash-size 64K\nblock-size 4K\n";
+        let at3 = |line: &str| error_at(&format!("{head}{line}\n"));
+        assert_eq!(at3("partiton A size=4K"), (3, LayoutErrorKind::UnknownDirective("partiton".into())));
+        assert_eq!(at3("partition"), (3, LayoutErrorKind::MissingValue("the partition name")));
+        assert_eq!(at3("partition A"), (3, LayoutErrorKind::MissingSize("A".into())));
+        assert_eq!(at3("partition A size=4X"), (3, LayoutErrorKind::BadNumber("4X".into())));
+        assert_eq!(at3("partition A size=4K colour=red"), (3, LayoutErrorKind::UnknownKey("colour".into())));
+        assert_eq!(at3("partition A size=4K size=8K"), (3, LayoutErrorKind::RepeatedKey("size".into())));
+        assert_eq!(at3("partition A size=4K ecc"), (3, LayoutErrorKind::NotKeyValue("ecc".into())));
+        assert_eq!(
+            at3("partition A size=4K flags=ecc,fast"),
+            (3, LayoutErrorKind::UnknownFlag("fast".into()))
+        );
+        assert_eq!(at3("partition A size=4K content=a kernel=b"), (3, LayoutErrorKind::ContentAndKernel));
+        assert_eq!(at3("partition A size=4K initramfs=b"), (3, LayoutErrorKind::InitramfsWithoutKernel));
+        assert_eq!(
+            at3("partition A size=4K content=x"),
+            (3, LayoutErrorKind::Unreadable { path: "x".into(), message: "no file x".into() })
+        );
+        assert_eq!(at3("block-size 8K"), (3, LayoutErrorKind::RepeatedDirective("block-size")));
+        assert_eq!(error_at("flash-size 64K extra"), (1, LayoutErrorKind::UnexpectedToken("extra".into())));
+        assert_eq!(error_at("flash-size"), (1, LayoutErrorKind::MissingValue("flash-size")));
+        assert_eq!(error_at("block-size 4K"), (0, LayoutErrorKind::MissingFlashSize));
+        assert_eq!(error_at("flash-size 4K"), (0, LayoutErrorKind::MissingBlockSize));
+        let message = parse(&format!("{head}partition A size=4K flags=fast\n")).unwrap_err().to_string();
+        assert!(message.starts_with("line 3: unknown flag \"fast\" (expected one of ecc "), "{message}");
+    }
+
+    #[test]
+    fn an_empty_kernel_is_refused() {
+        let mut load = |_: &str| Ok(Vec::new());
+        let error = parse_layout("flash-size 64K\nblock-size 4K\npartition B size=4K kernel=k\n", &mut load);
+        assert_eq!(error.map_err(|e| e.kind), Err(LayoutErrorKind::BootKernel(Error::BootKernelNoKernel)));
+    }
+}
