@@ -21,8 +21,8 @@ const FLAG_PRIMARY: u16 = 0x2000;
 const IOPATH_PSI: u16 = 2;
 const IOPATH_LPC: u16 = 3;
 const LPC_ACTIVE: u16 = 1;
-/// Sensor types at or above this are not exported.
-const MAX_IPMI_SENSORS: u8 = 255;
+/// Sensor type skiboot's sensor table cannot hold (it has 255 entries, types 0-254).
+const IPMI_SENSOR_TYPE_LIMIT: u8 = 255;
 /// Base of the LPC MMIO window of chip 0 in the POWER9 (Nimbus) physical map; other chips
 /// are offset by their chip id shifted to bit 42.
 const P9_LPC_BUS: u64 = 0x0006_0300_0000_0000;
@@ -155,7 +155,7 @@ fn add_sensors(ctx: &mut Ctx<'_>, slca: &Slca<'_>) -> Result<()> {
         let e = data.sub(4 + 8 * i, 8)?;
         let (slca_index, kind, id) = (e.be32(0)?, e.u8(4)?, e.u8(5)?);
         let name = unit("sensor", id.into());
-        if sensors.child(&name).is_some() || kind >= MAX_IPMI_SENSORS {
+        if sensors.child(&name).is_some() || kind == IPMI_SENSOR_TYPE_LIMIT {
             continue;
         }
         let s = sensors.add_child(Node::new(&name));

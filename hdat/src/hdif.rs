@@ -170,6 +170,10 @@ impl<'a> Array<'a> {
         let (elem_size, actual_size) = (rec.be32(8)?, rec.be32(12)?);
         let what = rec.what();
         if count > 0 {
+            // Zero-sized elements would let a huge count cost a loop of that many steps.
+            if elem_size == 0 {
+                return Err(HdatError::BadValue { what, value: 0 });
+            }
             if actual_size > elem_size {
                 return Err(HdatError::BadValue { what, value: actual_size.into() });
             }

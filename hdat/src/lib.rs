@@ -39,7 +39,8 @@ mod vpd;
 mod window;
 
 pub use error::{HdatError, Result};
-pub use spira::{Ntuple, SpiraH};
+pub use spira::{Ntuple, SpiraH, Tuples};
+pub use window::Window;
 
 use oxiboot_devtree::Node;
 

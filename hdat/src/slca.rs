@@ -80,13 +80,8 @@ impl<'a> Slca<'a> {
     }
 
     /// Number of entries.
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.arr.map_or(0, |a| a.len())
-    }
-
-    /// Whether there are no entries.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Entry `index`, if it exists and is complete.
@@ -130,7 +125,7 @@ pub fn init_vpd_node(ctx: &mut Ctx<'_>, slca: &Slca<'_>) -> Result<()> {
     let vpd = ctx.root.ensure_child("vpd");
     vpd.set_str("compatible", "ibm,opal-v3-vpd");
     vpd.set_u32("#size-cells", 0).set_u32("#address-cells", 1);
-    let count = slca.len();
+    let count = slca.count();
     let mut index = 0usize;
     while index < count {
         let Some(e) = slca.entry(index as u16)? else {

@@ -131,11 +131,6 @@ pub fn new_child<'n>(parent: &'n mut Node, name: &str) -> Option<&'n mut Node> {
     Some(parent.add_child(Node::new(name)))
 }
 
-/// The child `name`, created if absent (skiboot's `dt_new_check`).
-pub fn child_or_new<'n>(parent: &'n mut Node, name: &str) -> &'n mut Node {
-    parent.ensure_child(name)
-}
-
 /// Paths of the nodes below `root_path` (the start node included) that satisfy `pred`, in
 /// depth-first order (skiboot's `dt_for_each_node` order: children in creation order).
 pub fn find_all(root: &Node, root_path: &str, pred: &dyn Fn(&Node) -> bool) -> Vec<String> {
@@ -148,11 +143,6 @@ pub fn find_all(root: &Node, root_path: &str, pred: &dyn Fn(&Node) -> bool) -> V
         });
     }
     out
-}
-
-/// The first node in depth-first order below (and including) `root_path` satisfying `pred`.
-pub fn find_first(root: &Node, root_path: &str, pred: &dyn Fn(&Node) -> bool) -> Option<String> {
-    find_all(root, root_path, pred).into_iter().next()
 }
 
 /// Sets a NUL-terminated string property from raw bytes (cut at the first NUL).
@@ -174,6 +164,6 @@ mod tests {
         assert!(new_child(&mut root, "a").is_some());
         assert!(new_child(&mut root, "a").is_none());
         root.ensure_child("a").ensure_child("b").set_str("compatible", "x");
-        assert_eq!(find_first(&root, "/", &|n| n.is_compatible("x")), Some("/a/b".into()));
+        assert_eq!(find_all(&root, "/", &|n| n.is_compatible("x")), ["/a/b"]);
     }
 }
