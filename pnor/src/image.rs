@@ -85,14 +85,8 @@ pub fn create_image(layout: &Layout) -> Result<Vec<u8>, Error> {
         let base = spec.base.unwrap_or(next_base);
         next_base = base.saturating_add(spec.size);
         let mut partition = Partition::data(name, base, spec.size, spec.flags);
-        let content_len = spec.content.as_ref().map_or(0, Vec::len) as u64;
-        if content_len > partition.capacity() {
-            return Err(Error::ContentTooLarge {
-                partition: name,
-                len: content_len,
-                capacity: partition.capacity(),
-            });
-        }
+        let content_len = spec.content.as_ref().map_or(0, Vec::len);
+        check_fits(&partition, content_len)?;
         partition.actual = u32::try_from(content_len).unwrap_or(u32::MAX);
         partitions.push(partition);
     }
@@ -110,16 +104,23 @@ pub fn create_image(layout: &Layout) -> Result<Vec<u8>, Error> {
     Ok(image)
 }
 
-/// Writes `content` into `partition` of `image`, adding ECC if it is flagged, and erases the
-/// rest of the partition (erased ECC words where there is ECC).
-fn write_content(image: &mut [u8], partition: &Partition, content: &[u8]) -> Result<(), Error> {
-    if content.len() as u64 > partition.capacity() {
+/// Refuses content longer than the partition holds.
+fn check_fits(partition: &Partition, len: usize) -> Result<(), Error> {
+    let len = len as u64;
+    if len > partition.capacity() {
         return Err(Error::ContentTooLarge {
             partition: partition.name,
-            len: content.len() as u64,
+            len,
             capacity: partition.capacity(),
         });
     }
+    Ok(())
+}
+
+/// Writes `content` into `partition` of `image`, adding ECC if it is flagged, and erases the
+/// rest of the partition (erased ECC words where there is ECC).
+fn write_content(image: &mut [u8], partition: &Partition, content: &[u8]) -> Result<(), Error> {
+    check_fits(partition, content.len())?;
     let region = partition_bytes_mut(image, partition)?;
     region.fill(0xFF);
     if partition.has_ecc() {
