@@ -195,11 +195,17 @@ pub fn decode_partition(partition: &Partition, raw: &[u8]) -> Result<Extracted, 
     Ok(Extracted { data, corrections })
 }
 
-/// The content of the partition named `name` in `image`, without ECC bytes.
-pub fn extract(image: &[u8], name: &str) -> Result<Extracted, Error> {
+/// The partition named `name` in `image` and its bytes as they are on flash (ECC included).
+pub fn raw_partition<'a>(image: &'a [u8], name: &str) -> Result<(Partition, &'a [u8]), Error> {
     let table = Table::from_image(image)?;
     let (_, partition) = table.find(name).ok_or_else(|| Error::PartitionNotFound { name: name.into() })?;
-    decode_partition(partition, partition_bytes(image, partition)?)
+    Ok((*partition, partition_bytes(image, partition)?))
+}
+
+/// The content of the partition named `name` in `image`, without ECC bytes.
+pub fn extract(image: &[u8], name: &str) -> Result<Extracted, Error> {
+    let (partition, raw) = raw_partition(image, name)?;
+    decode_partition(&partition, raw)
 }
 
 /// Replaces the content of the partition named `name` in `image` (adding ECC if flagged,

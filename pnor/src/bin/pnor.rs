@@ -4,7 +4,7 @@
 //! success, 1 on an error (or a failed verification), 2 on a usage mistake.
 
 use oxiboot_pnor::ecc::Correction;
-use oxiboot_pnor::image::{EccReport, PartitionReport};
+use oxiboot_pnor::image::{raw_partition, EccReport, PartitionReport};
 use oxiboot_pnor::{
     create_image, extract, parse_layout, replace, verify, BootKernel, PartitionType, Table, WritePolicy,
 };
@@ -156,12 +156,8 @@ fn extract_command(args: &Arguments) -> Result<(), CliError> {
     let image_path = PathBuf::from(image_path);
     let image = read(&image_path)?;
     let bytes = if raw {
-        let table = Table::from_image(&image).map_err(|error| fail(&image_path, error))?;
-        let (_, partition) =
-            table.find(&name).ok_or_else(|| fail(&image_path, format!("no partition named \"{name}\"")))?;
-        let range = usize::try_from(partition.base).unwrap_or(usize::MAX)
-            ..usize::try_from(partition.end()).unwrap_or(usize::MAX);
-        image.get(range).unwrap_or_default().to_vec()
+        let (_, bytes) = raw_partition(&image, &name).map_err(|error| fail(&image_path, error))?;
+        bytes.to_vec()
     } else {
         let extracted = extract(&image, &name).map_err(|error| fail(&image_path, error))?;
         report_corrections(&image_path, &name, &extracted.corrections);
