@@ -22,7 +22,8 @@ pub use bootkernel::{BootKernel, BootKernelHeader};
 pub use error::{Error, Span};
 pub use ffs::{Flag, PartitionName, PartitionType, UserFlags};
 pub use image::{
-    create_image, decode_partition, extract, replace, verify, Layout, PartitionSpec, WritePolicy,
+    create_image, decode_partition, extract, raw_partition, replace, verify, Layout, PartitionSpec,
+    WritePolicy,
 };
 pub use layout::{parse_layout, LayoutError};
 pub use table::{Partition, Table, TableHeader};
