@@ -47,9 +47,11 @@ impl TableLayout {
         [vps * 8 * End::SIZE, irqs * Eas::SIZE, vps * Nvt::SIZE, vst::IRQ_FIFO_COUNT * FIFO_PAGE, irqs / 4]
     }
 
-    /// Largest table (each table is aligned to its own size, as the hardware requires).
+    /// Largest alignment a table needs (each direct table is aligned to its own size, as
+    /// the hardware requires; FIFO pages to 64 KiB).
     pub fn largest(cfg: &XiveConfig) -> u64 {
-        Self::sizes(cfg).iter().copied().max().unwrap_or(0)
+        let [endt, ivt, vpdt, _, sbe] = Self::sizes(cfg);
+        [endt, ivt, vpdt, FIFO_PAGE, sbe].into_iter().max().unwrap_or(FIFO_PAGE)
     }
 
     /// Places the tables from `base` upwards, each naturally aligned.
