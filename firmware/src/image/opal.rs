@@ -162,8 +162,12 @@ fn reinit_job(_: u64) -> u64 {
 /// The firmware services behind the OPAL handlers.
 struct ImageEnv;
 
+/// Hypervisor real mode ignores the top four bits of an effective address, so the OS may
+/// pass pointers into its linear map (0xc000…) and OPAL must treat them the same way.
+const REAL_MODE_ADDRESS_MASK: u64 = 0x0fff_ffff_ffff_ffff;
+
 impl ImageEnv {
-    /// Whether `[addr, addr + len)` is RAM that belongs to the caller.
+    /// Whether `[addr, addr + len)` (a real address) is RAM that belongs to the caller.
     fn caller_memory(addr: u64, len: usize) -> bool {
         let Some(end) = addr.checked_add(len as u64) else { return false };
         let Some(p) = PLATFORM.get() else { return false };
@@ -173,6 +177,7 @@ impl ImageEnv {
 
 impl OpalEnv for ImageEnv {
     fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+        let addr = addr & REAL_MODE_ADDRESS_MASK;
         if !Self::caller_memory(addr, buf.len()) {
             return false;
         }
@@ -183,6 +188,7 @@ impl OpalEnv for ImageEnv {
     }
 
     fn write_mem(&mut self, addr: u64, data: &[u8]) -> bool {
+        let addr = addr & REAL_MODE_ADDRESS_MASK;
         if !Self::caller_memory(addr, data.len()) {
             return false;
         }
@@ -239,6 +245,7 @@ impl OpalEnv for ImageEnv {
 
     fn start_cpu(&mut self, pir: u32, entry: u64) -> bool {
         let Some(target) = slot_of(pir) else { return false };
+        let entry = entry & REAL_MODE_ADDRESS_MASK;
         if !Self::caller_memory(entry, 4) || target.mailbox.post(start_job, entry).is_err() {
             return false;
         }

@@ -16,8 +16,9 @@ pub enum CpuStatus {
 
 /// Firmware services behind the OPAL calls.
 pub trait OpalEnv {
-    /// Copies caller memory at real address `addr` into `buf`. `false` if any byte is not
-    /// RAM the caller may use (firmware memory included).
+    /// Copies caller memory at `addr` into `buf`. `false` if any byte is not RAM the caller
+    /// may use (firmware memory included). Addresses are as the caller passes them: real
+    /// addresses, or linear-map addresses whose top four bits real mode ignores.
     fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> bool;
     /// Copies `data` to caller memory at real address `addr`; same checks as `read_mem`.
     fn write_mem(&mut self, addr: u64, data: &[u8]) -> bool;
