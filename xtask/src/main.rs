@@ -101,11 +101,20 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
+/// Runs one of the workspace's host tools with the remaining arguments.
+fn host_tool(package: &str, bin: &str, args: &[String]) -> Result<ExitCode, String> {
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--release", "-p", package, "--bin", bin, "--"]).args(args);
+    let s = cmd.status().map_err(|e| format!("{bin}: {e}"))?;
+    Ok(ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8))
+}
+
 const HELP: &str = "usage: cargo xtask <command>
   build                      build the firmware, write target/oxiboot.lid
   run [--sockets N] [--append ARGS] [-- QEMU-ARGS...]
                              boot it on QEMU powernv9 (2 cores x 4 threads per chip)
-  test                       fmt and clippy checks, unit tests, QEMU boot tests";
+  test                       fmt and clippy checks, unit tests, QEMU boot tests
+  pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -113,6 +122,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ExitCode::SUCCESS),
         Some("run") => run(&args[1..]),
         Some("test") => test().map(|_| ExitCode::SUCCESS),
+        Some("pnor") => host_tool("oxiboot-pnor", "pnor", &args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{HELP}");
             Ok(ExitCode::SUCCESS)
