@@ -1,8 +1,11 @@
-//! Processor chips (`SPPCRD`, SP Processor Chip Related Data): one `xscom@` node per chip
-//! with the units skiboot describes under it (PSI host bridge, XIVE interrupt controller,
-//! VAS accelerator switchboard, NX accelerators, nest MMU, chip TOD (Time Of Day)), the chip's
-//! module VPD, ECID (Electronic Chip ID) and I2C devices, and the chip-wide properties: supported
-//! STOP idle levels and the software checkstop FIR (Fault Isolation Register).
+//! Processor chips (`SPPCRD`, Service Processor Processor Chip Related Data): one `xscom@`
+//! node per chip (XSCOM: the chip's register bus as mapped in memory) with the units skiboot
+//! describes under it (PSI (Processor Support Interface) host bridge, XIVE (eXternal
+//! Interrupt Virtualization Engine), VAS (Virtual Accelerator Switchboard), NX (the nest
+//! accelerators), nest MMU (Memory Management Unit), chip TOD (Time Of Day)), the chip's
+//! module VPD (Vital Product Data), ECID (Electronic Chip ID) and I2C devices, and the
+//! chip-wide properties: supported STOP idle levels and the software checkstop FIR (Fault
+//! Isolation Register).
 
 use crate::error::Result;
 use crate::hdif::Hdif;

@@ -1,6 +1,7 @@
-//! Cores and threads (`SPPCIA`, SP Processor Core Information Array, one per core): the
-//! `/cpus` node with one `PowerPC,POWER9@<pir>` node per core, its hardware threads as
-//! interrupt servers, and the L2/L3 cache nodes (on POWER9 one L2/L3 per pair of cores).
+//! Cores and threads (`SPPCIA`, Service Processor Processor Core Information Array, one per
+//! core): the `/cpus` node with one `PowerPC,POWER9@<pir>` node per core (PIR: Processor
+//! Identification Register of its first thread), its hardware threads as interrupt servers,
+//! and the L2/L3 cache nodes (on POWER9 one L2/L3 per pair of cores).
 
 use crate::chip::pcid_to_chip_id;
 use crate::error::{HdatError, Result};

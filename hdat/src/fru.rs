@@ -1,6 +1,7 @@
 //! FRU (Field Replaceable Unit) VPD: attaching each FRU's keyword VPD to its `/vpd` node, the
 //! system VPD (model, system id), and the FRU VPD n-tuples (enclosure, backplane, clock,
-//! anchor, operator panel, miscellaneous CEC FRUs, I/O hubs, service processor).
+//! anchor, operator panel, miscellaneous CEC (Central Electronics Complex) FRUs, I/O hubs,
+//! service processor).
 
 use crate::error::{HdatError, Result};
 use crate::hdif::Hdif;

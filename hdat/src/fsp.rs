@@ -1,6 +1,6 @@
 //! Service processors (`SPINFO`): the BMC (Baseboard Management Controller) of OpenPOWER
-//! systems with its LPC (Low Pin Count) bus, UART and IPMI (Intelligent Platform Management
-//! Interface) sensors, or the FSPs (Flexible Service Processors) of IBM enterprise systems
+//! systems with its LPC (Low Pin Count) bus, UART (serial port) and IPMI (Intelligent
+//! Platform Management Interface) sensors, or the FSPs (Flexible Service Processors) of IBM enterprise systems
 //! with their PSI (Processor Support Interface) links.
 
 use crate::chip::pcid_to_chip_id;

@@ -1,6 +1,7 @@
 //! Chip-attached I2C devices (SPPCRD internal data 5): `i2cm@` master and `i2c-bus@` port
 //! nodes under the chip's `xscom@` node, and one node per device the host may see (EEPROMs,
-//! GPIO expanders, the TPM, ...), labelled with its purpose.
+//! GPIO (General Purpose I/O) expanders, the TPM (Trusted Platform Module), ...), labelled
+//! with its purpose.
 
 use crate::error::Result;
 use crate::hdif::{Hdif, ARRAY_HDR_LEN};

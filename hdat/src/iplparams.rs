@@ -1,7 +1,7 @@
 //! IPL (Initial Program Load) parameters (`IPLPMS`): system parameters (model, platform
 //! compatible strings, nest frequency, vendor, bus speeds, secure boot settings), IPL side and
-//! mode, the LED mode, FSP serial ports, the platform dump descriptor and firmware feature
-//! flags.
+//! mode, the LED (indicator light) mode, the serial ports of the FSP (Flexible Service
+//! Processor), the platform dump descriptor and firmware feature flags.
 
 use crate::error::Result;
 use crate::hdif::Hdif;

@@ -7,12 +7,14 @@
 //! of its first byte) plus a copy of SPIRA-H, whose host data area n-tuple says where SPIRA-S
 //! is. Every address, offset, count and length taken from the dump is checked against the
 //! window; damage is reported as an [`HdatError`], never a panic, and every loop is bounded by
-//! the dump's own sizes. Handled (POWER9): service processor and BMC with LPC bus, UART and
-//! IPMI sensors; FRU VPD and the SLCA location codes; cores, threads and caches; IPL
-//! parameters and secure boot; processor chips (XSCOM, PSI, XIVE, VAS, NX, nest MMU, chip
-//! TOD, ECID, I2C devices, STOP levels); memory ranges, DIMMs and hostboot reservations; I/O
-//! hubs, PHB stacks and the PCIe slot map; NVLink NPUs; TPM event log and container
-//! verification code. See `docs/hdat.md`.
+//! the dump's own sizes. Handled (POWER9): service processor and BMC (Baseboard Management
+//! Controller) with LPC (Low Pin Count) bus, UART and IPMI sensors; FRU (Field Replaceable
+//! Unit) VPD (Vital Product Data) and the SLCA (Slot Location Code Array); cores, threads and
+//! caches; IPL (Initial Program Load) parameters and secure boot; processor chips (XSCOM
+//! register bus, interrupt controller, accelerators, nest MMU, time of day, chip id, I2C
+//! devices, idle levels); memory ranges, DIMMs and hostboot reservations; I/O hubs, PHB (PCI
+//! Host Bridge) stacks and the PCIe slot map; NVLink NPUs; TPM (Trusted Platform Module) event
+//! log and container verification code. Each area has its own module. See `docs/hdat.md`.
 //!
 //! `no_std` + `alloc`.
 #![cfg_attr(not(test), no_std)]

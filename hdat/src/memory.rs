@@ -1,5 +1,5 @@
-//! Main store (`MS VPD`): memory ranges (`memory@` nodes with their chip affinity), the DIMMs
-//! behind each memory controller (`mcbist`/`mcs`/`mca`/`dimm` under the chip's `xscom@`
+//! Main store (`MS VPD`, main store Vital Product Data): memory ranges (`memory@` nodes with
+//! their chip affinity), the DIMMs (memory modules) behind each memory controller (`mcbist`/`mcs`/`mca`/`dimm` under the chip's `xscom@`
 //! node), DIMM VPD under `/vpd`, and the ranges hostboot reserved
 //! (`/ibm,hostboot/reserved-memory`).
 
