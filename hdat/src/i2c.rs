@@ -6,6 +6,7 @@
 use crate::error::Result;
 use crate::hdif::{Hdif, ARRAY_HDR_LEN};
 use crate::tree::{join, unit};
+use alloc::string::String;
 use oxiboot_devtree::Node;
 
 /// Fields of one device entry used here (the entry may be larger in newer versions).
@@ -120,8 +121,6 @@ fn port(m: &mut Node, port: u8, speed: u32) -> String {
     }
     name
 }
-
-use alloc::string::String;
 
 /// skiboot's `parse_i2c_devs` for chip node `x`.
 pub fn parse_devices(x: &mut Node, h: &Hdif<'_>, index: usize) -> Result<()> {
