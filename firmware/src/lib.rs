@@ -10,6 +10,7 @@
 extern crate alloc;
 
 pub mod exception;
+pub mod flash;
 pub mod heap;
 pub mod linux_tree;
 pub mod log_ring;

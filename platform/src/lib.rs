@@ -13,6 +13,7 @@ extern crate alloc;
 
 pub mod bt;
 pub mod clock;
+pub mod hiomap;
 #[cfg(target_arch = "powerpc64")]
 pub mod cpu;
 pub mod ipmi;

@@ -91,3 +91,77 @@ impl Mmio64 for CiMmio64 {
         };
     }
 }
+
+/// A range of physical memory-mapped storage (the flash in the LPC firmware window), read
+/// and written with cache-inhibited accesses: 8 bytes at a time where aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CiRegion {
+    base: u64,
+    size: u64,
+}
+
+impl CiRegion {
+    /// The region `[base, base + size)`.
+    ///
+    /// # Safety
+    /// The range must be device memory that tolerates 1- and 8-byte accesses.
+    pub const unsafe fn new(base: u64, size: u64) -> Self {
+        Self { base, size }
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn in_range(&self, offset: u64, len: usize) -> bool {
+        offset.checked_add(len as u64).is_some_and(|end| end <= self.size)
+    }
+}
+
+#[cfg(target_arch = "powerpc64")]
+impl CiRegion {
+    /// Reads `buf.len()` bytes at `offset`; `false` if out of range.
+    pub fn read(&self, offset: u64, buf: &mut [u8]) -> bool {
+        if !self.in_range(offset, buf.len()) {
+            return false;
+        }
+        let mut addr = self.base + offset;
+        let mut i = 0;
+        while i < buf.len() {
+            if addr % 8 == 0 && buf.len() - i >= 8 {
+                let v: u64;
+                // SAFETY: `new` guarantees device memory; the access is in range and aligned.
+                unsafe { core::arch::asm!("ldcix {0}, 0, {1}", out(reg) v, in(reg) addr, options(nostack)) };
+                // The doubleword comes in the thread's byte order; flash bytes are in address
+                // order.
+                buf[i..i + 8].copy_from_slice(&v.to_le_bytes());
+                addr += 8;
+                i += 8;
+            } else {
+                let v: u64;
+                // SAFETY: as above, one byte.
+                unsafe { core::arch::asm!("lbzcix {0}, 0, {1}", out(reg) v, in(reg) addr, options(nostack)) };
+                buf[i] = v as u8;
+                addr += 1;
+                i += 1;
+            }
+        }
+        true
+    }
+
+    /// Writes `data` at `offset`; `false` if out of range.
+    pub fn write(&self, offset: u64, data: &[u8]) -> bool {
+        if !self.in_range(offset, data.len()) {
+            return false;
+        }
+        for (i, &b) in data.iter().enumerate() {
+            let addr = self.base + offset + i as u64;
+            // SAFETY: `new` guarantees device memory; the byte is in range.
+            unsafe { core::arch::asm!("stbcix {0}, 0, {1}", in(reg) b as u64, in(reg) addr, options(nostack)) };
+        }
+        // SAFETY: a barrier only orders the stores.
+        unsafe { core::arch::asm!("sync", options(nostack)) };
+        true
+    }
+}

@@ -1,7 +1,7 @@
 //! The boot thread: from the device tree QEMU (or hostboot) hands over to a described,
 //! running machine — console, BMC, every hardware thread, XSCOM — and then what to boot.
 
-use super::{console, cpus, opal, power, HEAP, LOGGER};
+use super::{console, cpus, flash, opal, power, HEAP, LOGGER};
 use alloc::vec::Vec;
 use core::ptr;
 use log::{error, info, warn, LevelFilter};
@@ -27,6 +27,13 @@ static mut EARLY_HEAP: [u8; EARLY_HEAP_SIZE] = [0; EARLY_HEAP_SIZE];
 
 /// Largest device tree accepted from the boot firmware.
 const MAX_FDT_SIZE: usize = 16 << 20;
+/// Kernel command line when the boot firmware gives none.
+const DEFAULT_BOOTARGS: &str = "console=hvc0";
+/// Where a BOOTKERNEL container is staged while it is checked (free memory below the kernel
+/// load window), and where the initramfs goes (after the kernel window, as QEMU does).
+const STAGING_BASE: u64 = 0x0200_0000;
+const INITRAMFS_BASE: u64 = KERNEL_LOAD_BASE + KERNEL_LOAD_SIZE;
+
 /// How long the other threads get to report in.
 const THREADS_TIMEOUT_US: u64 = 5_000_000;
 /// How long a thread gets to run a job.
@@ -92,6 +99,7 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
     if let Some(rtc) = &platform.rtc {
         console::attach_rtc(rtc);
     }
+    flash::attach(&platform);
 
     cpus::release_secondaries(low_base);
     bring_up_threads(&platform, low_base);
@@ -118,12 +126,22 @@ fn boot_payload(me: &PerCpu, platform: Platform, fdt: &[u8], low_base: usize) ->
     // SAFETY: the kernel load window is RAM (checked above) below the firmware's memory.
     let window =
         unsafe { core::slice::from_raw_parts(KERNEL_LOAD_BASE as *const u8, KERNEL_LOAD_SIZE as usize) };
+    let mut initrd = platform.chosen.initrd;
     let kernel = match inspect_kernel(window, FIRMWARE_BASE) {
         Ok(k) => k,
-        Err(PayloadError::Absent) => {
-            info!("no payload to boot");
-            power::power_off()
-        }
+        Err(PayloadError::Absent) => match load_from_flash(&platform) {
+            Some(range) => {
+                initrd = range;
+                match inspect_kernel(window, FIRMWARE_BASE) {
+                    Ok(k) => k,
+                    Err(e) => fatal(format_args!("refusing to boot BOOTKERNEL's kernel: {e}")),
+                }
+            }
+            None => {
+                info!("no payload to boot");
+                power::power_off()
+            }
+        },
         Err(e) => fatal(format_args!("refusing to boot the payload at {KERNEL_LOAD_BASE:#x}: {e}")),
     };
     let entry = KERNEL_LOAD_BASE + kernel.entry_offset;
@@ -132,7 +150,7 @@ fn boot_payload(me: &PerCpu, platform: Platform, fdt: &[u8], low_base: usize) ->
         if kernel.big_endian { "big" } else { "little" },
         kernel.file_size / 1024
     );
-    if let Some((start, end)) = platform.chosen.initrd {
+    if let Some((start, end)) = initrd {
         info!("payload: initramfs {start:#x}..{end:#x} ({} KiB)", (end - start) / 1024);
     }
     if !platform.chosen.bootargs.is_empty() {
@@ -143,6 +161,15 @@ fn boot_payload(me: &PerCpu, platform: Platform, fdt: &[u8], low_base: usize) ->
         Ok(t) => t.root,
         Err(e) => fatal(format_args!("cannot re-read the device tree: {e}")),
     };
+    let chosen = tree.ensure_child("chosen");
+    if let Some((start, end)) = initrd {
+        chosen.set_u64("linux,initrd-start", start).set_u64("linux,initrd-end", end);
+    }
+    if platform.chosen.bootargs.is_empty() {
+        // Nothing came from the boot firmware (a boot from flash): the console at least.
+        chosen.set_str("bootargs", DEFAULT_BOOTARGS);
+    }
+    let nvram_size = opal::load_nvram();
     let memcons = opal::memcons_address();
     let info = OpalInfo {
         base: FIRMWARE_BASE,
@@ -150,7 +177,7 @@ fn boot_payload(me: &PerCpu, platform: Platform, fdt: &[u8], low_base: usize) ->
         runtime_size: FIRMWARE_END - FIRMWARE_BASE,
         version: oxiboot::VERSION,
         memcons,
-        nvram_size: opal::NVRAM_SIZE as u32,
+        nvram_size: nvram_size as u32,
         heartbeat_ms: 100,
         console_uart: platform.console_uart().map(|u| u.path.as_str()),
     };
@@ -180,6 +207,44 @@ fn boot_payload(me: &PerCpu, platform: Platform, fdt: &[u8], low_base: usize) ->
     }
     me.set_state(CpuState::Os);
     opal::enter_os(entry, blob.as_ptr() as u64, FIRMWARE_BASE, opal::entry_address(), true)
+}
+
+/// Loads the BOOTKERNEL partition: kernel to the kernel load window, initramfs after it.
+/// Returns the initramfs range (if any); `None` if the flash has no BOOTKERNEL. A corrupt
+/// partition stops the machine with the reason.
+fn load_from_flash(platform: &Platform) -> Option<Option<(u64, u64)>> {
+    let half = (KERNEL_LOAD_BASE - STAGING_BASE) / 2;
+    if !platform.ram_contains(STAGING_BASE, FIRMWARE_BASE - STAGING_BASE) {
+        warn!("flash: not enough RAM to stage BOOTKERNEL");
+        return None;
+    }
+    // SAFETY: these ranges are RAM (checked above) that nothing uses before the kernel runs:
+    // below the firmware, above the device tree QEMU passed (already copied).
+    let (scratch, staging, kernel, initramfs) = unsafe {
+        (
+            core::slice::from_raw_parts_mut(STAGING_BASE as *mut u8, half as usize),
+            core::slice::from_raw_parts_mut((STAGING_BASE + half) as *mut u8, half as usize),
+            core::slice::from_raw_parts_mut(KERNEL_LOAD_BASE as *mut u8, KERNEL_LOAD_SIZE as usize),
+            core::slice::from_raw_parts_mut(INITRAMFS_BASE as *mut u8, (FIRMWARE_BASE - INITRAMFS_BASE) as usize),
+        )
+    };
+    let start = console::uptime_us();
+    match flash::load_bootkernel(scratch, staging, kernel, initramfs)? {
+        Ok(p) => {
+            info!(
+                "flash: BOOTKERNEL loaded in {} ms: kernel {} KiB, initramfs {} KiB{}",
+                (console::uptime_us() - start) / 1000,
+                p.kernel_len / 1024,
+                p.initramfs_len / 1024,
+                if p.corrected > 0 { " (ECC corrected bits, see above)" } else { "" }
+            );
+            if p.corrected > 0 {
+                warn!("flash: BOOTKERNEL: {} single-bit ECC errors corrected", p.corrected);
+            }
+            Some((p.initramfs_len > 0).then(|| (INITRAMFS_BASE, INITRAMFS_BASE + p.initramfs_len as u64)))
+        }
+        Err(e) => fatal(format_args!("flash: not booting: {e}")),
+    }
 }
 
 /// Reports a fatal problem (on the console if there is one, in the log ring in any case)

@@ -4,6 +4,7 @@
 //! * [`boot`] — the boot thread: device tree, console, threads, XSCOM, BMC, what to boot.
 //! * [`cpus`] — per-CPU slots, the idle loop of the other threads, handing them work.
 //! * [`console`] — the UART console and the time stamps of the log.
+//! * [`flash`] — the host flash (PNOR): partition table, BOOTKERNEL, NVRAM.
 //! * [`opal`] — OPAL calls at run time: entry, per-thread lookup, the firmware services.
 //! * [`power`] — power off and reboot through the BMC; stopping the machine.
 //! * [`traps`] — unexpected exceptions and panics.
@@ -12,6 +13,7 @@ mod boot;
 mod console;
 mod cpus;
 mod entry;
+mod flash;
 mod opal;
 mod power;
 mod traps;

@@ -79,8 +79,19 @@ static PLATFORM: spin::Once<Platform> = spin::Once::new();
 static HID0_WANTED: AtomicU64 = AtomicU64::new(Hid0::HILE.bits());
 /// NVRAM contents (kept in memory; persisted to flash once flash support lands).
 static NVRAM: spin::Mutex<[u8; NVRAM_SIZE]> = spin::Mutex::new([0xff; NVRAM_SIZE]);
-/// NVRAM size advertised to the OS.
+/// Largest NVRAM the firmware keeps.
 pub const NVRAM_SIZE: usize = 64 * 1024;
+/// NVRAM size advertised to the OS (the NVRAM partition's, if smaller).
+static NVRAM_USED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(NVRAM_SIZE);
+
+/// Loads NVRAM from the flash partition, if there is one; returns the size in use.
+pub fn load_nvram() -> usize {
+    let mut nv = NVRAM.lock();
+    let from_flash = super::flash::load_nvram(&mut nv[..]);
+    let used = if from_flash > 0 { from_flash } else { NVRAM_SIZE };
+    NVRAM_USED.store(used, Ordering::Release);
+    used
+}
 
 /// The memory-console descriptor of the log ring.
 static MEMCONS: spin::Once<Memcons> = spin::Once::new();
@@ -294,7 +305,7 @@ impl OpalEnv for ImageEnv {
     }
 
     fn nvram_size(&mut self) -> usize {
-        NVRAM_SIZE
+        NVRAM_USED.load(Ordering::Acquire)
     }
 
     fn nvram_read(&mut self, offset: usize, buf: &mut [u8]) {
@@ -307,5 +318,6 @@ impl OpalEnv for ImageEnv {
         if let Some(dst) = NVRAM.lock().get_mut(offset..offset + data.len()) {
             dst.copy_from_slice(data);
         }
+        super::flash::store_nvram(offset, data);
     }
 }

@@ -54,6 +54,11 @@ fn chassis(action: ChassisControl, what: &str) -> ! {
     stop_machine()
 }
 
+/// Runs `f` with the BMC's BT interface, if there is one.
+pub fn with_bmc<R>(f: impl FnOnce(&mut BtInterface<CiByteWindow>) -> R) -> Option<R> {
+    BMC.lock().as_mut().map(f)
+}
+
 /// Sends a chassis request without waiting for the BMC to act (OPAL calls return and the
 /// OS waits). Returns whether the BMC took it.
 fn request(action: ChassisControl) -> bool {
