@@ -114,7 +114,8 @@ const HELP: &str = "usage: cargo xtask <command>
   run [--sockets N] [--append ARGS] [-- QEMU-ARGS...]
                              boot it on QEMU powernv9 (2 cores x 4 threads per chip)
   test                       fmt and clippy checks, unit tests, QEMU boot tests
-  pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)";
+  pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)
+  hdat HEAP SPIRAH [...]     HDAT -> device tree (--dts, -o tree.dtb, --compare expected.dtb)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -123,6 +124,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test().map(|_| ExitCode::SUCCESS),
         Some("pnor") => host_tool("oxiboot-pnor", "pnor", &args[1..]),
+        Some("hdat") => host_tool("oxiboot-hdat", "hdat", &args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{HELP}");
             Ok(ExitCode::SUCCESS)
