@@ -9,3 +9,8 @@
 //! through traits implemented in the firmware image. Nothing is implemented yet: partitioned
 //! mode is tracked by its own issue.
 #![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod config;
+pub mod nested;
