@@ -4,6 +4,7 @@
 
 pub mod deps;
 pub mod image;
+pub mod payload;
 pub mod qemu;
 
 use std::path::PathBuf;

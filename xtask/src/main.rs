@@ -1,8 +1,9 @@
 //! `cargo xtask` — oxiboot's one entry point for building, running and testing.
 //!
 //! * `cargo xtask build` — builds the firmware and writes `target/oxiboot.lid`.
-//! * `cargo xtask run [--sockets N] [--append ARGS] [-- QEMU-ARGS…]` — boots it on QEMU
-//!   `powernv9` (2 cores × 4 threads per chip, 2 GiB); installs QEMU first if needed.
+//! * `cargo xtask run [--direct|--bare] [--sockets N] [--append ARGS] [-- QEMU-ARGS…]` —
+//!   boots it on QEMU `powernv9` (2 cores × 4 threads per chip, 2 GiB) with the Debian kernel
+//!   and test initramfs from a PNOR image; installs QEMU and fetches the payload if needed.
 //! * `cargo xtask test` — format and lint checks, host unit tests, and the integration tests
 //!   that boot the image under QEMU.
 
@@ -60,19 +61,45 @@ fn build() -> Result<PathBuf, String> {
     Ok(out)
 }
 
+/// How `run` gives the firmware its payload.
+enum PayloadMode {
+    /// A PNOR image with BOOTKERNEL (the default, as on a real machine).
+    Flash,
+    /// QEMU's `-kernel`/`-initrd` (fast).
+    Direct,
+    /// None: the firmware brings the machine up and powers off.
+    Bare,
+}
+
 fn run(args: &[String]) -> Result<ExitCode, String> {
-    deps::ensure_qemu()?;
-    let image = build()?;
     let mut machine = qemu::Machine::default();
+    let mut mode = PayloadMode::Flash;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--sockets" => machine.sockets = it.next().and_then(|v| v.parse().ok()).ok_or("--sockets N")?,
             "--append" => machine.append = Some(it.next().ok_or("--append ARGS")?.clone()),
+            "--direct" => mode = PayloadMode::Direct,
+            "--bare" => mode = PayloadMode::Bare,
             "--" => {
                 machine.extra = it.by_ref().cloned().collect();
             }
             other => return Err(format!("unknown option {other} (see cargo xtask help)")),
+        }
+    }
+    deps::ensure_qemu()?;
+    let image = build()?;
+    match mode {
+        PayloadMode::Bare => {}
+        PayloadMode::Flash => {
+            let p = xtask::payload::ensure()?;
+            machine.pnor = Some(xtask::payload::ensure_pnor(&p)?);
+        }
+        PayloadMode::Direct => {
+            let p = xtask::payload::ensure()?;
+            machine.kernel = Some(p.vmlinux);
+            machine.initrd = Some(p.initramfs);
+            machine.append.get_or_insert_with(|| "console=hvc0".into());
         }
     }
     let mut cmd = machine.command(&image);
@@ -94,6 +121,9 @@ fn test() -> Result<(), String> {
     clippy_fw.args(["--", "-D", "warnings"]);
     status(clippy_fw, "cargo clippy (firmware target)")?;
     build()?;
+    // Fetch the payloads once, before the tests run in parallel.
+    let payload = xtask::payload::ensure()?;
+    xtask::payload::ensure_pnor(&payload)?;
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).env("OXIBOOT_IMAGE", image_path());
     status(tests, "cargo test")?;
@@ -111,8 +141,10 @@ fn host_tool(package: &str, bin: &str, args: &[String]) -> Result<ExitCode, Stri
 
 const HELP: &str = "usage: cargo xtask <command>
   build                      build the firmware, write target/oxiboot.lid
-  run [--sockets N] [--append ARGS] [-- QEMU-ARGS...]
-                             boot it on QEMU powernv9 (2 cores x 4 threads per chip)
+  run [--direct|--bare] [--sockets N] [--append ARGS] [-- QEMU-ARGS...]
+                             boot it on QEMU powernv9 (2 cores x 4 threads per chip) with the
+                             Debian kernel + test initramfs from a PNOR image (--direct: with
+                             QEMU's -kernel/-initrd; --bare: no payload)
   test                       fmt and clippy checks, unit tests, QEMU boot tests
   pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)
   hdat HEAP SPIRAH [...]     HDAT -> device tree (--dts, -o tree.dtb, --compare expected.dtb)";

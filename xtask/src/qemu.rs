@@ -22,6 +22,12 @@ pub struct Machine {
     pub append: Option<String>,
     /// A device tree to use instead of QEMU's (`-M powernv9,dtb=…`).
     pub dtb: Option<String>,
+    /// Kernel QEMU preloads (`-kernel`).
+    pub kernel: Option<std::path::PathBuf>,
+    /// Initramfs QEMU preloads (`-initrd`).
+    pub initrd: Option<std::path::PathBuf>,
+    /// PNOR flash image (`-drive …,if=mtd`).
+    pub pnor: Option<std::path::PathBuf>,
     /// Extra arguments.
     pub extra: Vec<String>,
 }
@@ -35,6 +41,9 @@ impl Default for Machine {
             memory: "2G".into(),
             append: None,
             dtb: None,
+            kernel: None,
+            initrd: None,
+            pnor: None,
             extra: Vec::new(),
         }
     }
@@ -62,12 +71,27 @@ impl Machine {
             .args(["-action", "panic=exit-failure"])
             .arg("-bios")
             .arg(image);
-        if let Some(append) = &self.append {
+        match (&self.kernel, &self.append) {
+            (Some(k), _) => {
+                cmd.arg("-kernel").arg(k);
+            }
             // QEMU only takes -append together with -kernel; /dev/null loads nothing.
-            if !self.extra.iter().any(|a| a == "-kernel") {
+            (None, Some(_)) => {
                 cmd.args(["-kernel", "/dev/null"]);
             }
+            (None, None) => {}
+        }
+        if let Some(initrd) = &self.initrd {
+            cmd.arg("-initrd").arg(initrd);
+        }
+        if let Some(append) = &self.append {
             cmd.args(["-append", append]);
+        }
+        if let Some(pnor) = &self.pnor {
+            let mut drive = std::ffi::OsString::from("file=");
+            drive.push(pnor);
+            drive.push(",format=raw,if=mtd");
+            cmd.arg("-drive").arg(drive);
         }
         cmd.args(&self.extra);
         cmd
