@@ -105,19 +105,20 @@ pub fn is_root() -> bool {
 }
 
 /// Makes sure apt can see ppc64el packages from the suite and its backports, then refreshes
-/// the package lists (as root). Without root, a prepared host is used with its current lists
-/// (`Ok(false)`: not refreshed); an unprepared one is an error listing the commands.
-pub fn prepare_host() -> Result<bool, Error> {
+/// the package lists (as root). Without root, a prepared host is used with its current lists;
+/// an unprepared one is an error listing the commands. Done once per process.
+pub fn prepare_host() -> Result<(), Error> {
     // Once per process is enough (fetching the kernel and busybox would update twice).
-    static REFRESHED: AtomicBool = AtomicBool::new(false);
-    if REFRESHED.load(Ordering::Relaxed) {
-        return Ok(true);
+    static PREPARED: AtomicBool = AtomicBool::new(false);
+    if PREPARED.load(Ordering::Relaxed) {
+        return Ok(());
     }
     let state = HostState::inspect()?;
     if !is_root() {
         if state.is_prepared() {
             eprintln!("payloads: not root: using the apt package lists as they are");
-            return Ok(false);
+            PREPARED.store(true, Ordering::Relaxed);
+            return Ok(());
         }
         return Err(Error::NeedsRoot {
             why: format!("apt must know the {ARCH} architecture and {}-backports", state.codename),
@@ -144,8 +145,8 @@ pub fn prepare_host() -> Result<bool, Error> {
             if errors.is_empty() { text.clone() } else { errors.join("\n") }
         );
     }
-    REFRESHED.store(true, Ordering::Relaxed);
-    Ok(true)
+    PREPARED.store(true, Ordering::Relaxed);
+    Ok(())
 }
 
 /// One stanza of `apt-cache show` output: the fields we use.

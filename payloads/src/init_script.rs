@@ -226,15 +226,20 @@ fn indent(script: &str) -> String {
         .join("\n")
 }
 
+/// Names that would make `OXITEST <name> …` lines ambiguous with the protocol's own lines.
+const RESERVED_NAMES: &[&str] = &["action", "action-unknown", "done"];
+
 /// Names end up in `case` patterns and `OXITEST <name>` lines: keep them plain.
 fn check_name(name: &str) -> Result<(), Error> {
     let ok = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Spec(format!("name {name:?}: use lower-case letters, digits and '-'")))
+    if !ok {
+        return Err(Error::Spec(format!("name {name:?}: use lower-case letters, digits and '-'")));
     }
+    if RESERVED_NAMES.contains(&name) {
+        return Err(Error::Spec(format!("name {name:?} is reserved by the protocol")));
+    }
+    Ok(())
 }
 
 /// A body must contain a command (an empty shell function is a syntax error).
@@ -300,6 +305,8 @@ mod tests {
         assert!(s.add_check("Bad Name", "true").is_err());
         assert!(s.add_check("x)y", "true").is_err());
         assert!(s.add_check("-x", "true").is_err());
+        assert!(s.add_check("done", "true").is_err());
+        assert!(s.add_action("action", "true", Finish::PowerOff).is_err());
         assert!(s.add_action("empty", "  \n", Finish::PowerOff).is_err());
     }
 

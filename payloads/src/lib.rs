@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod init_script;
 pub mod initramfs;
 pub mod manifest;
+pub mod report;
 
 pub use error::Error;
 pub use fetch::{
