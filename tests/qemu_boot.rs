@@ -113,7 +113,7 @@ fn tree_without_memory_is_refused_on_the_console() {
 #[test]
 fn tree_with_too_little_memory_is_refused() {
     let run = boot(Machine { dtb: Some(test_tree("smallram")), ..Machine::default() });
-    expect(&run, "RAM does not cover the firmware's memory 0x30000000..0x34000000 (512 MiB of RAM)");
+    expect(&run, "RAM does not cover the firmware's memory 0x30000000..0x36000000 (512 MiB of RAM)");
     expect_machine_stopped(&run);
 }
 

@@ -104,7 +104,8 @@ impl<D: FlashDevice> Pnor<D> {
         out: &mut [u8],
     ) -> Result<(usize, usize), FlashError> {
         let p = self.find(name)?;
-        let len = usize::try_from(p.content_len()).map_err(|_| FlashError::TooLarge(name, p.content_len()))?;
+        let len =
+            usize::try_from(p.content_len()).map_err(|_| FlashError::TooLarge(name, p.content_len()))?;
         if len > out.len() {
             return Err(FlashError::TooLarge(name, len as u64));
         }
@@ -123,21 +124,23 @@ impl<D: FlashDevice> Pnor<D> {
             return Err(FlashError::Access(p.base));
         }
         let mut corrected = 0;
-        ecc::decode_into(&scratch[..raw_len], &mut out[..words * ecc::DATA_BYTES_PER_WORD], &mut |_| corrected += 1)
-            .map_err(|e| {
-                let offset = match e {
-                    ecc::EccError::Uncorrectable { offset } => offset as u64,
-                    _ => 0,
-                };
-                FlashError::Corrupt(
-                    name,
-                    PnorError::UncorrectableEcc {
-                        partition: p.name,
-                        flash_offset: p.base + offset,
-                        partition_offset: offset as u64,
-                    },
-                )
-            })?;
+        ecc::decode_into(&scratch[..raw_len], &mut out[..words * ecc::DATA_BYTES_PER_WORD], &mut |_| {
+            corrected += 1
+        })
+        .map_err(|e| {
+            let offset = match e {
+                ecc::EccError::Uncorrectable { offset } => offset as u64,
+                _ => 0,
+            };
+            FlashError::Corrupt(
+                name,
+                PnorError::UncorrectableEcc {
+                    partition: p.name,
+                    flash_offset: p.base + offset,
+                    partition_offset: offset as u64,
+                },
+            )
+        })?;
         Ok((len, corrected))
     }
 

@@ -63,8 +63,91 @@ pub fn build_linux_tree(tree: &mut Node, info: &OpalInfo<'_>) -> Result<(), Tree
     Ok(())
 }
 
+/// A POWER9 idle state Linux may enter with `stop` on its own (no firmware help needed):
+/// name, latency and target residency (ns), flags (`OPAL_PM_*`), PSSCR value and mask.
+struct IdleState {
+    name: &'static str,
+    level: u32,
+    latency_ns: u32,
+    residency_ns: u32,
+    flags: u32,
+    psscr: u64,
+    psscr_mask: u64,
+}
+
+/// `OPAL_PM_STOP_INST_FAST`: entered with `stop`, state kept.
+const PM_STOP_INST_FAST: u32 = 0x0010_0000;
+/// `OPAL_PM_LOSE_USER_CONTEXT`: user-visible SPRs must be restored by the OS.
+const PM_LOSE_USER_CONTEXT: u32 = 0x0000_1000;
+/// PSSCR fields: ESL|EC (exit via system reset), transition rate 3, maximum transition
+/// level 3; the requested level is in the low nibble.
+const PSSCR_ESL_EC_TR_MTL: u64 = 0x0030_0330;
+/// PSSCR bits the OS takes from the state (ESL, EC, PSLL, MTL, TR, RL).
+const PSSCR_STATE_MASK: u64 = 0x0030_03ff;
+
+/// The shallow states of POWER9: stop0 in its lite form (resume after `stop`, no state
+/// loss), stop0 and stop1 (wake-up through the system reset vector).
+const P9_SHALLOW_STATES: [IdleState; 3] = [
+    IdleState {
+        name: "stop0_lite",
+        level: 0,
+        latency_ns: 1_000,
+        residency_ns: 10_000,
+        flags: PM_STOP_INST_FAST,
+        psscr: 0,
+        psscr_mask: 0,
+    },
+    IdleState {
+        name: "stop0",
+        level: 0,
+        latency_ns: 2_000,
+        residency_ns: 20_000,
+        flags: PM_STOP_INST_FAST | PM_LOSE_USER_CONTEXT,
+        psscr: PSSCR_ESL_EC_TR_MTL,
+        psscr_mask: PSSCR_STATE_MASK,
+    },
+    IdleState {
+        name: "stop1",
+        level: 1,
+        latency_ns: 5_000,
+        residency_ns: 50_000,
+        flags: PM_STOP_INST_FAST | PM_LOSE_USER_CONTEXT,
+        psscr: PSSCR_ESL_EC_TR_MTL | 1,
+        psscr_mask: PSSCR_STATE_MASK,
+    },
+];
+
+/// Describes the idle states whose stop levels the boot firmware enabled
+/// (`ibm,enabled-stop-levels`, bit 0 = level 0), so idle threads sleep instead of polling.
+fn add_idle_states(opal: &mut Node) {
+    let Some(pm) = opal.child_mut("power-mgt") else { return };
+    let Some(enabled) = pm.prop_u32("ibm,enabled-stop-levels") else { return };
+    let states: alloc::vec::Vec<&IdleState> = P9_SHALLOW_STATES
+        .iter()
+        .filter(|s| s.level < 32 && enabled & (0x8000_0000 >> s.level) != 0)
+        .collect();
+    if states.is_empty() {
+        return;
+    }
+    let names: alloc::vec::Vec<&str> = states.iter().map(|s| s.name).collect();
+    pm.set_strs("ibm,cpu-idle-state-names", &names);
+    let cells = |f: fn(&IdleState) -> u32| states.iter().map(|s| f(s)).collect::<alloc::vec::Vec<u32>>();
+    pm.set_cells("ibm,cpu-idle-state-latencies-ns", &cells(|s| s.latency_ns));
+    pm.set_cells("ibm,cpu-idle-state-residency-ns", &cells(|s| s.residency_ns));
+    pm.set_cells("ibm,cpu-idle-state-flags", &cells(|s| s.flags));
+    pm.set_u64s(
+        "ibm,cpu-idle-state-psscr",
+        &states.iter().map(|s| s.psscr).collect::<alloc::vec::Vec<u64>>(),
+    );
+    pm.set_u64s(
+        "ibm,cpu-idle-state-psscr-mask",
+        &states.iter().map(|s| s.psscr_mask).collect::<alloc::vec::Vec<u64>>(),
+    );
+}
+
 fn add_opal_node(tree: &mut Node, info: &OpalInfo<'_>) {
     let opal = tree.ensure_child("ibm,opal");
+    add_idle_states(opal);
     opal.set_strs("compatible", &["ibm,opal-v3"]);
     opal.set_u32("#address-cells", 0).set_u32("#size-cells", 0);
     opal.set_u64("opal-base-address", info.base);
@@ -153,6 +236,24 @@ mod tests {
         assert_eq!(t.find("/ibm,opal/nvram").unwrap().prop_u32("#bytes"), Some(0x1_0000));
         assert!(t.find("/ibm,opal/event").unwrap().prop("interrupt-controller").is_some());
         assert_eq!(t.find("/ibm,opal/firmware").unwrap().prop_str("version"), Some("oxiboot-0.1.0-test"));
+        // QEMU enables stop levels 0 and 1: the three shallow states are described.
+        let pm = t.find("/ibm,opal/power-mgt").unwrap();
+        assert_eq!(pm.prop_strs("ibm,cpu-idle-state-names").unwrap(), ["stop0_lite", "stop0", "stop1"]);
+        assert_eq!(pm.prop_cells("ibm,cpu-idle-state-psscr").unwrap(), [0, 0, 0, 0x30_0330, 0, 0x30_0331]);
+        assert_eq!(pm.prop_cells("ibm,cpu-idle-state-flags").unwrap(), [0x10_0000, 0x10_1000, 0x10_1000]);
+    }
+
+    #[test]
+    fn idle_states_follow_the_enabled_levels() {
+        let mut t = qemu_tree();
+        t.find_mut("/ibm,opal/power-mgt").unwrap().set_u32("ibm,enabled-stop-levels", 0x8000_0000);
+        build_linux_tree(&mut t, &info()).unwrap();
+        let pm = t.find("/ibm,opal/power-mgt").unwrap();
+        assert_eq!(pm.prop_strs("ibm,cpu-idle-state-names").unwrap(), ["stop0_lite", "stop0"]);
+        let mut t = qemu_tree();
+        t.find_mut("/ibm,opal/power-mgt").unwrap().set_u32("ibm,enabled-stop-levels", 0);
+        build_linux_tree(&mut t, &info()).unwrap();
+        assert!(t.find("/ibm,opal/power-mgt").unwrap().prop("ibm,cpu-idle-state-names").is_none());
     }
 
     #[test]

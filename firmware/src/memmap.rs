@@ -11,7 +11,8 @@
 //!              │  slot: per-CPU data 4 KiB │ exception stack 8 KiB │ stack 20 KiB
 //!  0x3200_0000 ├──────────────────────────┤ HEAP_BASE: global allocator, 32 MiB - 4 KiB
 //!  0x33ff_f000 ├──────────────────────────┤ reset scratch page (survives warm reset)
-//!  0x3400_0000 ├──────────────────────────┤ FIRMWARE_END
+//!  0x3400_0000 ├──────────────────────────┤ XIVE tables: 8 chips × 4 MiB
+//!  0x3600_0000 ├──────────────────────────┤ FIRMWARE_END
 //!              │ free: payload memory     │
 //!              └──────────────────────────┘ end of RAM
 //! ```
@@ -41,11 +42,12 @@ impl Region {
 }
 
 /// The regions the firmware keeps for itself, in address order.
-pub const FIRMWARE_REGIONS: [Region; 4] = [
+pub const FIRMWARE_REGIONS: [Region; 5] = [
     Region { name: "image", base: FIRMWARE_BASE, size: IMAGE_MAX_SIZE },
     Region { name: "per-CPU", base: PERCPU_BASE, size: PERCPU_SLOT_SIZE * MAX_THREADS },
     Region { name: "heap", base: HEAP_BASE, size: HEAP_SIZE },
     Region { name: "reset scratch", base: RESET_SCRATCH_BASE, size: RESET_SCRATCH_SIZE },
+    Region { name: "XIVE tables", base: XIVE_TABLES_BASE, size: XIVE_TABLES_PER_CHIP * XIVE_MAX_CHIPS },
 ];
 
 /// Size of the per-CPU data at the bottom of a slot.
@@ -64,7 +66,7 @@ pub const fn slot_base(ticket: u64) -> Option<u64> {
 
 /// The whole reserved span `[FIRMWARE_BASE, reserved_end())`.
 pub const fn reserved_end() -> u64 {
-    RESET_SCRATCH_BASE + RESET_SCRATCH_SIZE
+    XIVE_TABLES_BASE + XIVE_TABLES_PER_CHIP * XIVE_MAX_CHIPS
 }
 
 const _: () = {
@@ -72,6 +74,7 @@ const _: () = {
     assert!(PERCPU_DATA_SIZE < PERCPU_EXC_STACK_TOP && PERCPU_EXC_STACK_TOP < PERCPU_STACK_TOP);
     assert!(PERCPU_STACK_TOP <= PERCPU_SLOT_SIZE);
     assert!(reserved_end() <= FIRMWARE_END);
+    assert!(XIVE_TABLES_BASE % 0x10_0000 == 0 && XIVE_TABLES_PER_CHIP % 0x10_0000 == 0);
     // QEMU powernv9 needs at least 1 GiB of RAM; the reservation must fit in that.
     assert!(FIRMWARE_END <= 1 << 30);
     // And stay clear of where QEMU loads the kernel (0x2000_0000) and initrd (0x2800_0000,
@@ -89,7 +92,7 @@ mod tests {
             assert!(pair[0].end() <= pair[1].base, "{:?} overlaps {:?}", pair[0], pair[1]);
         }
         assert_eq!(FIRMWARE_REGIONS[0].base, FIRMWARE_BASE);
-        assert!(FIRMWARE_REGIONS[3].end() <= FIRMWARE_END);
+        assert!(FIRMWARE_REGIONS[4].end() <= FIRMWARE_END);
     }
 
     #[test]

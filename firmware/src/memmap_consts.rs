@@ -28,8 +28,14 @@ pub const HEAP_SIZE: u64 = 0x0200_0000 - RESET_SCRATCH_SIZE;
 pub const RESET_SCRATCH_BASE: u64 = HEAP_BASE + HEAP_SIZE;
 /// Size of the reset-surviving page.
 pub const RESET_SCRATCH_SIZE: u64 = 0x1000;
+/// Interrupt controller (XIVE) tables: one slot per chip.
+pub const XIVE_TABLES_BASE: u64 = RESET_SCRATCH_BASE + RESET_SCRATCH_SIZE;
+/// Size of one chip's XIVE table slot (its tables need about 2.2 MiB, aligned to 1 MiB).
+pub const XIVE_TABLES_PER_CHIP: u64 = 0x40_0000;
+/// Most chips the XIVE table area has room for.
+pub const XIVE_MAX_CHIPS: u64 = 8;
 /// First byte after everything the firmware keeps for itself at run time.
-pub const FIRMWARE_END: u64 = 0x3400_0000;
+pub const FIRMWARE_END: u64 = 0x3600_0000;
 /// Where the boot firmware (QEMU's `-kernel`) loads the kernel payload, and how much room it
 /// has (QEMU's limit; the initrd follows at 0x2800_0000).
 pub const KERNEL_LOAD_BASE: u64 = 0x2000_0000;

@@ -135,3 +135,15 @@ oxitest_nvram_check() {
 }
 
 # --- checks ---
+
+# Makes every online CPU receive at least one inter-processor interrupt: a short task is
+# started on each CPU (a wake-up of an idle CPU is an IPI), once from CPU 0 and once from
+# CPU 1, so the CPU running the loop is woken too. Used before the second /proc/interrupts
+# snapshot, so the IPI counts rise on every CPU.
+oxitest_wake_every_cpu() {
+    last=$(( $(grep -c ^processor /proc/cpuinfo) - 1 ))
+    for from in 0 1; do
+        [ "$from" -le "$last" ] || continue
+        taskset -c "$from" sh -c "for c in \$(seq 0 $last); do taskset -c \$c true; done"
+    done
+}

@@ -90,7 +90,7 @@ impl InitScript {
             ("cpus-online", "cat /sys/devices/system/cpu/online"),
             ("cpus-possible", "cat /sys/devices/system/cpu/possible"),
             ("interrupts-1", "cat /proc/interrupts"),
-            ("interrupts-2", "sleep 1 && cat /proc/interrupts"),
+            ("interrupts-2", "oxitest_wake_every_cpu && sleep 1 && cat /proc/interrupts"),
             ("date", "date -u '+%Y-%m-%dT%H:%M:%SZ'"),
             ("rtc", "timeout 5 hwclock -r -u"),
             ("opal-msglog", "oxitest_msglog 20"),

@@ -24,8 +24,8 @@ use crate::Error;
 /// the `shell` action usable before `busybox --install`).
 pub const APPLETS: &[&str] = &[
     "awk", "cat", "cttyhack", "date", "dd", "dmesg", "echo", "grep", "head", "hwclock", "insmod", "ls",
-    "lsmod", "mkdir", "mount", "od", "poweroff", "printf", "reboot", "sed", "setsid", "sh", "sleep",
-    "timeout", "tr", "uname", "wc",
+    "lsmod", "mkdir", "mount", "od", "poweroff", "printf", "reboot", "sed", "seq", "setsid", "sh", "sleep",
+    "taskset", "timeout", "tr", "true", "uname", "wc",
 ];
 
 /// Builds a test initramfs: start from [`TestInitramfs::new`], extend, then write.

@@ -114,7 +114,8 @@ impl CiRegion {
         self.size
     }
 
-    fn in_range(&self, offset: u64, len: usize) -> bool {
+    /// Whether `len` bytes at `offset` lie inside the region.
+    pub fn contains(&self, offset: u64, len: usize) -> bool {
         offset.checked_add(len as u64).is_some_and(|end| end <= self.size)
     }
 }
@@ -123,13 +124,13 @@ impl CiRegion {
 impl CiRegion {
     /// Reads `buf.len()` bytes at `offset`; `false` if out of range.
     pub fn read(&self, offset: u64, buf: &mut [u8]) -> bool {
-        if !self.in_range(offset, buf.len()) {
+        if !self.contains(offset, buf.len()) {
             return false;
         }
         let mut addr = self.base + offset;
         let mut i = 0;
         while i < buf.len() {
-            if addr % 8 == 0 && buf.len() - i >= 8 {
+            if addr.is_multiple_of(8) && buf.len() - i >= 8 {
                 let v: u64;
                 // SAFETY: `new` guarantees device memory; the access is in range and aligned.
                 unsafe { core::arch::asm!("ldcix {0}, 0, {1}", out(reg) v, in(reg) addr, options(nostack)) };
@@ -152,7 +153,7 @@ impl CiRegion {
 
     /// Writes `data` at `offset`; `false` if out of range.
     pub fn write(&self, offset: u64, data: &[u8]) -> bool {
-        if !self.in_range(offset, data.len()) {
+        if !self.contains(offset, data.len()) {
             return false;
         }
         for (i, &b) in data.iter().enumerate() {

@@ -27,17 +27,15 @@ fn newer(a: &Path, b: &Path) -> bool {
     matches!((m(a), m(b)), (Some(a), Some(b)) if a >= b)
 }
 
-/// Fetches (once) the kernel and busybox and builds the test initramfs if it is missing or
-/// older than busybox.
+/// Fetches (once) the kernel and busybox and builds the test initramfs (the builder leaves
+/// an identical file untouched, so its modification time says when the content changed).
 pub fn ensure() -> Result<Payload, String> {
     let cache = cache_dir();
     std::fs::create_dir_all(&cache).map_err(|e| format!("{}: {e}", cache.display()))?;
     let kernel = oxiboot_payloads::ensure_kernel(&cache).map_err(|e| e.to_string())?;
     let busybox = oxiboot_payloads::ensure_busybox(&cache).map_err(|e| e.to_string())?;
     let initramfs = cache.join("test-initramfs.cpio");
-    if !crate::deps::present(&initramfs) || !newer(&initramfs, &busybox) {
-        oxiboot_payloads::build_test_initramfs(&busybox, &initramfs).map_err(|e| e.to_string())?;
-    }
+    oxiboot_payloads::build_test_initramfs(&busybox, &initramfs).map_err(|e| e.to_string())?;
     Ok(Payload { vmlinux: kernel.vmlinux, initramfs, modules: kernel.modules_dir, kernel_version: kernel.version })
 }
 

@@ -46,7 +46,11 @@ fn loads_bootkernel_with_and_without_ecc() {
     for flags in ["read-only", "ecc,read-only"] {
         let mut f = MemFlash(image(flags));
         let (loaded, k, i) = load(&mut f).unwrap();
-        assert_eq!((loaded.kernel_len, loaded.initramfs_len, loaded.corrected), (70_000, 9_000, 0), "{flags}");
+        assert_eq!(
+            (loaded.kernel_len, loaded.initramfs_len, loaded.corrected),
+            (70_000, 9_000, 0),
+            "{flags}"
+        );
         assert!(k[..70_000].iter().enumerate().all(|(n, &b)| b == (n as u32 * 7) as u8));
         assert!(i[..9_000].iter().enumerate().all(|(n, &b)| b == (n as u32 * 13) as u8));
     }

@@ -1,7 +1,7 @@
 //! The boot thread: from the device tree QEMU (or hostboot) hands over to a described,
 //! running machine — console, BMC, every hardware thread, XSCOM — and then what to boot.
 
-use super::{console, cpus, flash, opal, power, HEAP, LOGGER};
+use super::{console, cpus, flash, opal, power, xive, HEAP, LOGGER};
 use alloc::vec::Vec;
 use core::ptr;
 use log::{error, info, warn, LevelFilter};
@@ -104,6 +104,7 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
     cpus::release_secondaries(low_base);
     bring_up_threads(&platform, low_base);
     read_chip_ids(&platform);
+    xive::init(&platform);
     info!("boot took {} ms", console::uptime_us() / 1000);
 
     match options.selftest {
@@ -184,6 +185,7 @@ fn boot_payload(me: &PerCpu, platform: Platform, fdt: &[u8], low_base: usize) ->
     if let Err(e) = build_linux_tree(&mut tree, &info) {
         fatal(format_args!("cannot build the kernel's device tree: {e:?}"));
     }
+    xive::add_node(&mut tree);
     let blob = to_fdt(
         &tree,
         &FdtOptions {
@@ -225,7 +227,10 @@ fn load_from_flash(platform: &Platform) -> Option<Option<(u64, u64)>> {
             core::slice::from_raw_parts_mut(STAGING_BASE as *mut u8, half as usize),
             core::slice::from_raw_parts_mut((STAGING_BASE + half) as *mut u8, half as usize),
             core::slice::from_raw_parts_mut(KERNEL_LOAD_BASE as *mut u8, KERNEL_LOAD_SIZE as usize),
-            core::slice::from_raw_parts_mut(INITRAMFS_BASE as *mut u8, (FIRMWARE_BASE - INITRAMFS_BASE) as usize),
+            core::slice::from_raw_parts_mut(
+                INITRAMFS_BASE as *mut u8,
+                (FIRMWARE_BASE - INITRAMFS_BASE) as usize,
+            ),
         )
     };
     let start = console::uptime_us();

@@ -30,8 +30,10 @@ impl FlashDevice for LpcFlash {
             return false;
         }
         match self.hiomap.as_mut() {
-            Some(h) => power::with_bmc(|bt| h.commit(bt, &console::timebase(), offset, data.len() as u64).is_ok())
-                .unwrap_or(false),
+            Some(h) => {
+                power::with_bmc(|bt| h.commit(bt, &console::timebase(), offset, data.len() as u64).is_ok())
+                    .unwrap_or(false)
+            }
             None => true,
         }
     }
@@ -73,7 +75,13 @@ pub fn attach(platform: &Platform) {
     match Pnor::open(LpcFlash { region, hiomap }) {
         Ok(pnor) => {
             for p in pnor.table().partitions() {
-                info!("flash: {:<16} {:#010x}..{:#010x}{}", p.name, p.base, p.end(), if p.has_ecc() { " ECC" } else { "" });
+                info!(
+                    "flash: {:<16} {:#010x}..{:#010x}{}",
+                    p.name,
+                    p.base,
+                    p.end(),
+                    if p.has_ecc() { " ECC" } else { "" }
+                );
             }
             *FLASH.lock() = Some(pnor);
         }

@@ -8,6 +8,7 @@
 //! * [`opal`] — OPAL calls at run time: entry, per-thread lookup, the firmware services.
 //! * [`power`] — power off and reboot through the BMC; stopping the machine.
 //! * [`traps`] — unexpected exceptions and panics.
+//! * [`xive`] — the interrupt controllers: bring-up, device-tree node, OPAL XIVE calls.
 
 mod boot;
 mod console;
@@ -17,6 +18,7 @@ mod flash;
 mod opal;
 mod power;
 mod traps;
+mod xive;
 
 use oxiboot::heap::LockedHeap;
 use oxiboot::logger::{Logger, LOG_RING_SIZE};

@@ -2,17 +2,19 @@
 //! services behind the OPAL handlers ([`oxiboot::opal::OpalEnv`]).
 
 use super::cpus::{self, this_cpu};
-use super::{console, power, LOGGER};
+use super::{console, power, xive, LOGGER};
 use core::mem::offset_of;
 use core::sync::atomic::{AtomicU64, Ordering};
 use oxiboot::memcons::Memcons;
 use oxiboot::memmap::{self, FIRMWARE_BASE, FIRMWARE_END};
+use oxiboot::opal::xive::XiveEnv;
 use oxiboot::opal::{self, rc, reinit, CpuStatus, DateTime, OpalEnv};
 use oxiboot::percpu::{opal_save, CpuState, PerCpu};
 use oxiboot_platform::cpu;
 use oxiboot_platform::model::Platform;
 use oxiboot_platform::rtc::RtcTime;
 use oxiboot_platform::spr::{num, Hid0, Msr};
+use oxiboot_platform::xive::{Xive, XiveOps};
 
 /// Highest PIR the table covers (POWER9 PIRs are 15 bits).
 const MAX_PIR: usize = 0x7fff;
@@ -117,7 +119,7 @@ pub fn prepare(platform: Platform) {
 
 /// Called by the entry assembly with the token and the caller's r3–r10.
 extern "C" fn opal_dispatch(token: u64, args: &[u64; 8]) -> i64 {
-    opal::dispatch(token, args, &mut ImageEnv)
+    opal::dispatch(token, args, &mut ImageEnv { xive: None })
 }
 
 /// Enters an OS at `entry` in big-endian hypervisor real mode (as skiboot does) with the
@@ -171,7 +173,10 @@ fn reinit_job(_: u64) -> u64 {
 }
 
 /// The firmware services behind the OPAL handlers.
-struct ImageEnv;
+struct ImageEnv {
+    /// The interrupt controller, locked for the duration of an XIVE call.
+    xive: Option<spin::MutexGuard<'static, Option<Xive<xive::Hw>>>>,
+}
 
 /// Hypervisor real mode ignores the top four bits of an effective address, so the OS may
 /// pass pointers into its linear map (0xc000…) and OPAL must treat them the same way.
@@ -319,5 +324,32 @@ impl OpalEnv for ImageEnv {
             dst.copy_from_slice(data);
         }
         super::flash::store_nvram(offset, data);
+    }
+
+    fn xive(&mut self) -> Option<&mut dyn XiveEnv> {
+        Some(self)
+    }
+}
+
+impl XiveEnv for ImageEnv {
+    fn read_mem(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+        OpalEnv::read_mem(self, addr, buf)
+    }
+
+    fn write_mem(&mut self, addr: u64, data: &[u8]) -> bool {
+        OpalEnv::write_mem(self, addr, data)
+    }
+
+    fn is_os_ram(&mut self, addr: u64, len: u64) -> bool {
+        usize::try_from(len).is_ok_and(|len| Self::caller_memory(addr & REAL_MODE_ADDRESS_MASK, len))
+    }
+
+    fn caller_pir(&mut self) -> u32 {
+        cpu::pir()
+    }
+
+    fn controller(&mut self) -> Option<&mut dyn XiveOps> {
+        let guard = self.xive.insert(xive::XIVE.lock());
+        guard.as_mut().map(|x| x as &mut dyn XiveOps)
     }
 }

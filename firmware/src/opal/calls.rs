@@ -7,7 +7,17 @@
 use super::env::{CpuStatus, OpalEnv};
 use super::{bcd_to_datetime, datetime_to_bcd, event, rc, reinit, token, OpalResult};
 
+use super::xive::token as xt;
+
 type Handler = fn(&[u64; 8], &mut dyn OpalEnv) -> OpalResult;
+
+/// The OPAL XIVE calls, answered by the interrupt controller's services when it is up.
+fn xive_call<const T: u64>(a: &[u64; 8], env: &mut dyn OpalEnv) -> OpalResult {
+    match env.xive() {
+        Some(x) => super::xive::dispatch(T, a, x),
+        None => rc::UNSUPPORTED,
+    }
+}
 
 /// One implemented call.
 pub struct Call {
@@ -51,6 +61,55 @@ pub const CALLS: &[Call] = &[
     Call { token: token::CEC_REBOOT2, name: "CEC_REBOOT2", handler: cec_reboot2 },
     Call { token: token::CONSOLE_FLUSH, name: "CONSOLE_FLUSH", handler: console_flush },
     Call { token: token::HANDLE_HMI2, name: "HANDLE_HMI2", handler: handle_hmi2 },
+    Call { token: xt::RESET, name: "XIVE_RESET", handler: xive_call::<{ xt::RESET }> },
+    Call { token: xt::GET_IRQ_INFO, name: "XIVE_GET_IRQ_INFO", handler: xive_call::<{ xt::GET_IRQ_INFO }> },
+    Call {
+        token: xt::GET_IRQ_CONFIG,
+        name: "XIVE_GET_IRQ_CONFIG",
+        handler: xive_call::<{ xt::GET_IRQ_CONFIG }>,
+    },
+    Call {
+        token: xt::SET_IRQ_CONFIG,
+        name: "XIVE_SET_IRQ_CONFIG",
+        handler: xive_call::<{ xt::SET_IRQ_CONFIG }>,
+    },
+    Call {
+        token: xt::GET_QUEUE_INFO,
+        name: "XIVE_GET_QUEUE_INFO",
+        handler: xive_call::<{ xt::GET_QUEUE_INFO }>,
+    },
+    Call {
+        token: xt::SET_QUEUE_INFO,
+        name: "XIVE_SET_QUEUE_INFO",
+        handler: xive_call::<{ xt::SET_QUEUE_INFO }>,
+    },
+    Call { token: xt::DONATE_PAGE, name: "XIVE_DONATE_PAGE", handler: xive_call::<{ xt::DONATE_PAGE }> },
+    Call {
+        token: xt::ALLOCATE_VP_BLOCK,
+        name: "XIVE_ALLOCATE_VP_BLOCK",
+        handler: xive_call::<{ xt::ALLOCATE_VP_BLOCK }>,
+    },
+    Call {
+        token: xt::FREE_VP_BLOCK,
+        name: "XIVE_FREE_VP_BLOCK",
+        handler: xive_call::<{ xt::FREE_VP_BLOCK }>,
+    },
+    Call { token: xt::GET_VP_INFO, name: "XIVE_GET_VP_INFO", handler: xive_call::<{ xt::GET_VP_INFO }> },
+    Call { token: xt::SET_VP_INFO, name: "XIVE_SET_VP_INFO", handler: xive_call::<{ xt::SET_VP_INFO }> },
+    Call { token: xt::ALLOCATE_IRQ, name: "XIVE_ALLOCATE_IRQ", handler: xive_call::<{ xt::ALLOCATE_IRQ }> },
+    Call { token: xt::FREE_IRQ, name: "XIVE_FREE_IRQ", handler: xive_call::<{ xt::FREE_IRQ }> },
+    Call { token: xt::SYNC, name: "XIVE_SYNC", handler: xive_call::<{ xt::SYNC }> },
+    Call {
+        token: xt::GET_QUEUE_STATE,
+        name: "XIVE_GET_QUEUE_STATE",
+        handler: xive_call::<{ xt::GET_QUEUE_STATE }>,
+    },
+    Call {
+        token: xt::SET_QUEUE_STATE,
+        name: "XIVE_SET_QUEUE_STATE",
+        handler: xive_call::<{ xt::SET_QUEUE_STATE }>,
+    },
+    Call { token: xt::GET_VP_STATE, name: "XIVE_GET_VP_STATE", handler: xive_call::<{ xt::GET_VP_STATE }> },
 ];
 
 /// No token appears twice (checked when the firmware is compiled).

@@ -55,4 +55,9 @@ pub trait OpalEnv {
     fn nvram_read(&mut self, offset: usize, buf: &mut [u8]);
     /// Stores `data` at NVRAM `offset` (the range is already checked) and persists it.
     fn nvram_write(&mut self, offset: usize, data: &[u8]);
+
+    /// The interrupt controller services, if the firmware brought the controller up.
+    fn xive(&mut self) -> Option<&mut dyn super::xive::XiveEnv> {
+        None
+    }
 }

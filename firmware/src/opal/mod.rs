@@ -9,6 +9,7 @@
 mod calls;
 mod datetime;
 mod env;
+pub mod xive;
 
 pub use calls::{dispatch, implemented, CALLS};
 pub use datetime::{bcd_to_datetime, datetime_to_bcd, DateTime};

@@ -260,7 +260,7 @@ fn check_token_tells_the_truth() {
     for c in CALLS {
         assert_eq!(call(&mut f, token::CHECK_TOKEN, &[c.token]), 1, "{}", c.name);
     }
-    for absent in [0, 9, 19, 20, 65, 128, 999, u64::MAX] {
+    for absent in [0, 9, 19, 20, 65, 122, 999, u64::MAX] {
         assert_eq!(call(&mut f, token::CHECK_TOKEN, &[absent]), 0, "{absent}");
         assert_eq!(call(&mut f, absent, &[]), rc::PARAMETER, "unknown token {absent}");
     }

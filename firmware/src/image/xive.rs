@@ -1,0 +1,127 @@
+//! The interrupt controllers (XIVE) at boot and run time: each chip's controller brought up
+//! with its tables in the firmware's XIVE area, the device-tree node Linux needs, and the
+//! controller kept for the OPAL XIVE calls.
+
+use super::console;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use log::{error, info};
+use oxiboot::memmap::{XIVE_MAX_CHIPS, XIVE_TABLES_BASE, XIVE_TABLES_PER_CHIP};
+use oxiboot_devtree::Node;
+use oxiboot_platform::clock::Timebase;
+use oxiboot_platform::mmio::{CiMmio64, Mmio64};
+use oxiboot_platform::model::Platform;
+use oxiboot_platform::xive::{
+    regs, Bars, ChipDesc, MmioAccess, PhysMem, Region, Xive, XiveConfig, XscomAccess,
+};
+use oxiboot_platform::xscom::{ThreadHmer, Xscom, XscomError};
+
+/// Hardware access for the XIVE driver: XSCOM, cache-inhibited MMIO, and RAM.
+pub struct Hw {
+    xscom: Xscom<'static, CiMmio64, ThreadHmer, Timebase>,
+}
+
+impl XscomAccess for Hw {
+    fn xscom_read(&mut self, chip: u32, pcba: u32) -> Result<u64, XscomError> {
+        self.xscom.read(chip, pcba)
+    }
+    fn xscom_write(&mut self, chip: u32, pcba: u32, value: u64) -> Result<(), XscomError> {
+        self.xscom.write(chip, pcba, value)
+    }
+}
+
+impl MmioAccess for Hw {
+    fn mmio_read64(&mut self, addr: u64) -> u64 {
+        CiMmio64.read_be64(addr)
+    }
+    fn mmio_write64(&mut self, addr: u64, value: u64) {
+        CiMmio64.write_be64(addr, value)
+    }
+    fn mmio_read8(&mut self, addr: u64) -> u8 {
+        let raw: u64;
+        // SAFETY: the driver only passes addresses inside the XIVE BARs it programmed.
+        unsafe {
+            core::arch::asm!("sync", "lbzcix {0}, 0, {1}", out(reg) raw, in(reg) addr, options(nostack))
+        };
+        raw as u8
+    }
+    fn mmio_write8(&mut self, addr: u64, value: u8) {
+        // SAFETY: as in mmio_read8.
+        unsafe {
+            core::arch::asm!("sync", "stbcix {0}, 0, {1}", in(reg) value as u64, in(reg) addr, options(nostack))
+        };
+    }
+}
+
+impl PhysMem for Hw {
+    fn mem_read(&mut self, addr: u64, buf: &mut [u8]) {
+        // SAFETY: the driver reads its own tables (in the firmware's XIVE area) or queue
+        // pages the OS gave it, which the OPAL calls checked to be the OS's RAM.
+        unsafe { core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len()) }
+    }
+    fn mem_write(&mut self, addr: u64, data: &[u8]) {
+        // SAFETY: as in mem_read; writes only go to the driver's own tables.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), addr as *mut u8, data.len()) }
+    }
+    fn mem_barrier(&mut self) {
+        // SAFETY: a barrier only orders memory accesses.
+        unsafe { core::arch::asm!("sync", options(nostack)) }
+    }
+}
+
+/// The controllers of all chips, once brought up.
+pub static XIVE: spin::Mutex<Option<Xive<Hw>>> = spin::Mutex::new(None);
+
+/// Brings up every chip's interrupt controller. On failure the machine goes on without
+/// interrupts (Linux then stops early, saying it found no interrupt controller).
+pub fn init(platform: &Platform) {
+    if platform.chips.len() as u64 > XIVE_MAX_CHIPS {
+        error!("XIVE: {} chips, room for {XIVE_MAX_CHIPS}", platform.chips.len());
+        return;
+    }
+    let windows: &'static [_] = Vec::leak(platform.xscom_windows());
+    let tb: &'static Timebase = Box::leak(Box::new(console::timebase()));
+    let hw = Hw { xscom: Xscom::new(windows, CiMmio64, ThreadHmer, tb) };
+    let cfg = XiveConfig::default();
+    if cfg.region_size() > XIVE_TABLES_PER_CHIP || XIVE_TABLES_PER_CHIP % cfg.region_align() != 0 {
+        error!("XIVE: tables of {} bytes do not fit the memory map's slots", cfg.region_size());
+        return;
+    }
+    let mut xive = match Xive::new(hw, cfg) {
+        Ok(x) => x,
+        Err(e) => return error!("XIVE: {e:?}"),
+    };
+    for (i, chip) in platform.chips.iter().enumerate() {
+        let threads: Vec<u32> = chip.cores.iter().flat_map(|c| c.threads.iter().copied()).collect();
+        let region =
+            Region { base: XIVE_TABLES_BASE + i as u64 * XIVE_TABLES_PER_CHIP, len: XIVE_TABLES_PER_CHIP };
+        let desc = ChipDesc {
+            chip_id: chip.id,
+            xscom_base: regs::XSCOM_BASE,
+            bars: Bars::p9(chip.id),
+            region,
+            threads: &threads,
+        };
+        match xive.add_chip(&desc) {
+            Ok(block) => info!("XIVE: chip {} is block {block}, tables at {:#x}", chip.id, region.base),
+            Err(e) => return error!("XIVE: chip {}: {e:?}", chip.id),
+        }
+    }
+    if let Err(e) = xive.finish_init() {
+        return error!("XIVE: {e:?}");
+    }
+    info!("XIVE: {} controller(s) up, exploitation mode", platform.chips.len());
+    *XIVE.lock() = Some(xive);
+}
+
+/// Adds the interrupt-controller node for Linux's native XIVE driver.
+pub fn add_node(tree: &mut Node) {
+    let guard = XIVE.lock();
+    let Some(dt) = guard.as_ref().and_then(Xive::dt_info) else { return };
+    let node = tree.ensure_child(&alloc::format!("interrupt-controller@{:x}", dt.tima[0].0));
+    let reg: Vec<u64> = dt.tima.iter().flat_map(|&(a, s)| [a, s]).collect();
+    node.set_u64s("reg", &reg);
+    node.set_strs("compatible", &["ibm,opal-xive-pe", "ibm,opal-intc"]);
+    node.set_cells("ibm,xive-eq-sizes", &dt.eq_sizes);
+    node.set_u32("ibm,xive-#priorities", dt.priorities);
+}
