@@ -1,0 +1,1 @@
+//! Host tests of the nested API v2 core.
