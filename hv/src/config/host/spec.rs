@@ -126,7 +126,8 @@ const CPU_COMPAT_CHOICES: &[&str] = &["power9", "power8"];
 const CONSOLE_CHOICES: &[&str] = &["vty", "uart"];
 const FIRMWARE_CONSOLE_CHOICES: &[&str] = &["auto", "uart"];
 
-/// Reads the document; `None` if anything was wrong (the errors are in `diag`).
+/// Reads the document (errors go to `diag`): the system table and the LPARs that were read
+/// without mistakes, or `None` if the system table is wrong or no LPAR could be read.
 pub fn read_spec(source: &str, diag: &mut Diagnostics<'_>) -> Option<Spec> {
     let root = match DeTable::parse(source) {
         Ok(root) => root,
@@ -136,7 +137,6 @@ pub fn read_spec(source: &str, diag: &mut Diagnostics<'_>) -> Option<Spec> {
             return None;
         }
     };
-    let errors_before = diag.errors.len();
     let top = TableReader::new(root.get_ref(), 0..0, "", None, TOP_KEYS);
     top.finish(diag);
     let system = match top.raw("system") {
@@ -155,9 +155,11 @@ pub fn read_spec(source: &str, diag: &mut Diagnostics<'_>) -> Option<Spec> {
         }
     };
     let lpars = read_lpars(&top, diag);
-    if diag.errors.len() > errors_before {
+    if lpars.is_empty() {
         return None;
     }
+    // LPARs with mistakes are left out; the others still go through the machine checks, so
+    // one run reports as much as it can without guessing.
     Some(Spec { system: system?, lpars })
 }
 
