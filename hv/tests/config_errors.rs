@@ -270,6 +270,11 @@ fn core_not_present() {
     let lines: Vec<&str> = second.iter().map(String::as_str).collect();
     let error = expect(only_error(check(&after_a(&lines))), "core-not-present", 12, "cores[0]", Some("b"));
     assert_eq!(error.kind, Kind::CoreNotPresent { chip: 1, core: 0 });
+    // A huge range costs nothing and names its first missing core once.
+    let second = lpar("b", 2, "0:1-4000000000");
+    let lines: Vec<&str> = second.iter().map(String::as_str).collect();
+    let error = expect(only_error(check(&after_a(&lines))), "core-not-present", 12, "cores[0]", Some("b"));
+    assert_eq!(error.kind, Kind::CoreNotPresent { chip: 0, core: 2 });
 }
 
 #[test]

@@ -148,7 +148,7 @@ fn inspect(path: &Path, platform: &Platform) -> Result<String, Failure> {
         Ok(()) => Ok(report),
         Err(failure) => {
             report.push_str(&format!("\ndoes not match the machine:\n{failure}"));
-            Err(refused(report))
+            Err(Failure { status: 1, message: report })
         }
     }
 }

@@ -28,6 +28,10 @@ pub const MAX_LPID: u32 = 4095;
 /// Most partitions one configuration may describe.
 pub const MAX_LPARS: usize = 256;
 
+/// Most hardware threads one configuration may hand out (POWER9: 4 sockets x 24 cores x 4
+/// threads = 384; the limit keeps the boot-time checks cheap on any input).
+pub const MAX_THREADS: usize = 4096;
+
 /// Longest partition name, in bytes (`ibm,partition-name`).
 pub const MAX_NAME_LEN: usize = 31;
 

@@ -25,10 +25,10 @@ pub enum MismatchKind {
     },
     /// An LPAR's memory is not RAM here.
     MemoryMissing(Region),
-    /// An LPAR's thread does not exist.
-    ThreadMissing {
-        /// PIR.
-        pir: u32,
+    /// Some of an LPAR's threads do not exist.
+    ThreadsMissing {
+        /// Their PIRs.
+        pirs: Vec<u32>,
     },
     /// An LPAR given whole cores lacks some threads of one of its cores (the machine runs
     /// more threads per core than the target the config was checked against).
@@ -60,7 +60,13 @@ impl fmt::Display for MismatchKind {
                 write!(f, "firmware console: no UART at I/O port {port:#x}")
             }
             Self::MemoryMissing(region) => write!(f, "memory {region} is not RAM on this machine"),
-            Self::ThreadMissing { pir } => write!(f, "threads: no hardware thread with PIR {pir:#x}"),
+            Self::ThreadsMissing { pirs } => {
+                write!(f, "threads: no hardware thread with PIR")?;
+                for pir in pirs {
+                    write!(f, " {pir:#x}")?;
+                }
+                Ok(())
+            }
             Self::CoreNotWhole { core_pir, missing_pir } => {
                 write!(
                     f,
@@ -166,9 +172,10 @@ fn lpar_mismatches(
         found.push(MismatchKind::MemoryMissing(lpar.memory));
     }
     let cores = || platform.chips.iter().flat_map(|chip| chip.cores.iter());
+    let mut missing = Vec::new();
     for &pir in &lpar.threads {
         let Some(core) = cores().find(|core| core.threads.contains(&pir)) else {
-            found.push(MismatchKind::ThreadMissing { pir });
+            missing.push(pir);
             continue;
         };
         // Report each core once: at its first thread the LPAR has.
@@ -178,6 +185,9 @@ fn lpar_mismatches(
                 found.push(MismatchKind::CoreNotWhole { core_pir: core.pir, missing_pir });
             }
         }
+    }
+    if !missing.is_empty() {
+        found.push(MismatchKind::ThreadsMissing { pirs: missing });
     }
     if let Console::Uart { port } = lpar.console {
         if !platform.uarts.iter().any(|uart| uart.io_port == port) {

@@ -8,7 +8,7 @@ use super::{HEADER_LEN, MAGIC, RECORD_LEN, VERSION};
 use crate::config::model::{
     name_problem, BootConfig, Console, CpuCompat, FirmwareConsole, ImageSource, LparConfig, MachineConfig,
     NestedLimits, Region, RestartPolicy, BLOCK_SIZE, FIRMWARE_RESERVED, MAX_CMDLINE_LEN, MAX_IMAGE_NAME_LEN,
-    MAX_L2_GUESTS, MAX_L2_VCPUS, MAX_LPARS, MAX_LPID, MAX_PREFIX_LEN,
+    MAX_L2_GUESTS, MAX_L2_VCPUS, MAX_LPARS, MAX_LPID, MAX_PREFIX_LEN, MAX_THREADS,
 };
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -118,6 +118,9 @@ impl<'a> Layout<'a> {
         }
         if block_size != BLOCK_SIZE {
             return Err(bad("block_size", block_size));
+        }
+        if pir_count > MAX_THREADS {
+            return Err(bad("pir_count", as_u64(pir_count)));
         }
         let records_end = HEADER_LEN + lpar_count * RECORD_LEN;
         if pir_offset != records_end {

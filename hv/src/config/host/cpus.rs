@@ -81,16 +81,20 @@ fn explicit_cores(
     let mut ok = true;
     for entry in list {
         let (chip, first, last) = entry.value;
-        for number in first..=last {
-            let Some(core) = cores.iter().find(|c| c.chip == chip && c.number == number) else {
-                diag.at(entry, Some(&lpar.label), ConfigErrorKind::CoreNotPresent { chip, core: number });
-                ok = false;
-                continue;
-            };
+        // Only cores the machine has are looked at: a range like "0:0-4000000000" costs
+        // nothing, and reports its first missing core once.
+        let in_range: Vec<&MachineCore> =
+            cores.iter().filter(|c| c.chip == chip && (first..=last).contains(&c.number)).collect();
+        let missing = (first..=last).find(|n| !in_range.iter().any(|c| c.number == *n));
+        if let Some(core) = missing {
+            diag.at(entry, Some(&lpar.label), ConfigErrorKind::CoreNotPresent { chip, core });
+            ok = false;
+        }
+        for core in in_range {
             if let Some((other, other_line)) = core.threads.iter().find_map(|pir| owners.get(pir)) {
                 let kind = ConfigErrorKind::CoreUsedTwice {
                     chip,
-                    core: number,
+                    core: core.number,
                     other: other.clone(),
                     other_line: *other_line,
                 };

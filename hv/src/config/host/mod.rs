@@ -15,6 +15,7 @@ extern crate std;
 mod cpus;
 mod error;
 mod fields;
+mod lpar_parts;
 mod memory;
 mod resolve;
 mod spec;

@@ -17,8 +17,9 @@ use oxiboot_platform::model::Platform;
 pub fn summary(config: &MachineConfig, platform: &Platform) -> String {
     let mut rows = vec![["id", "name", "cpus", "memory", "console", "boot", "flags"].map(String::from)];
     for lpar in &config.lpars {
-        let cpus = if lpar.whole_cores {
-            format!("{} ({} threads)", core_names(&lpar.threads, platform).join(" "), lpar.threads.len())
+        let cores = core_names(&lpar.threads, platform);
+        let cpus = if let Some(cores) = cores.filter(|_| lpar.whole_cores) {
+            format!("{} ({} threads)", cores.join(" "), lpar.threads.len())
         } else {
             let pirs: Vec<String> = lpar.threads.iter().map(|pir| format!("{pir:#x}")).collect();
             format!("threads {}", pirs.join(" "))
@@ -88,13 +89,17 @@ fn image(source: &ImageSource) -> String {
     }
 }
 
-/// `chip:core` names of the cores the threads belong to.
-fn core_names(threads: &[u32], platform: &Platform) -> Vec<String> {
-    machine_cores(platform)
+/// `chip:core` names of the cores the threads make up, if they make up whole cores of
+/// `platform`.
+fn core_names(threads: &[u32], platform: &Platform) -> Option<Vec<String>> {
+    let cores: Vec<_> = machine_cores(platform)
         .into_iter()
         .filter(|core| core.threads.iter().any(|pir| threads.contains(pir)))
-        .map(|core| format!("{}:{}", core.chip, core.number))
-        .collect()
+        .collect();
+    let covered: usize = cores.iter().map(|core| core.threads.len()).sum();
+    let whole = cores.iter().all(|core| core.threads.iter().all(|pir| threads.contains(pir)));
+    (whole && covered == threads.len())
+        .then(|| cores.iter().map(|c| format!("{}:{}", c.chip, c.number)).collect())
 }
 
 /// Every range of RAM with its owner, free ranges included, in address order.
