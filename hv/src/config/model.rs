@@ -11,12 +11,28 @@ use core::fmt;
 /// `pseries` kernel reports as its memory block size).
 pub const BLOCK_SIZE: u64 = 256 << 20;
 
-/// Physical memory the firmware itself uses at run time (`firmware/src/memmap_consts.rs`): the
-/// exception vectors in the low image copy, and the relocated image with its per-CPU slots and
-/// heap. No LPAR and no hypervisor reservation may touch these ranges; since memory is carved in
-/// whole blocks, the blocks they fall in are firmware's.
-pub const FIRMWARE_RESERVED: [Region; 2] =
-    [Region { base: 0, size: 0x3000 }, Region { base: 0x3000_0000, size: 0x0400_0000 }];
+/// The firmware's memory map constants, shared with the firmware and its linker script: one
+/// source of truth, so a change there moves the reservation here too.
+#[allow(dead_code, clippy::identity_op)]
+mod firmware_memmap {
+    include!("../../../firmware/src/memmap_consts.rs");
+}
+
+/// End of the exception vectors in the low copy of the image, which stay in use while the
+/// firmware runs (`firmware/src/memmap.rs`).
+const LOW_VECTORS_END: u64 = 0x3000;
+
+/// Physical memory the firmware itself uses at run time: the exception vectors in the low image
+/// copy, and `FIRMWARE_BASE..FIRMWARE_END` (image, per-CPU slots, heap, reset page, XIVE
+/// tables). No LPAR and no hypervisor reservation may touch these ranges; since memory is carved
+/// in whole blocks, the blocks they fall in are firmware's.
+pub const FIRMWARE_RESERVED: [Region; 2] = [
+    Region { base: 0, size: LOW_VECTORS_END },
+    Region {
+        base: firmware_memmap::FIRMWARE_BASE,
+        size: firmware_memmap::FIRMWARE_END - firmware_memmap::FIRMWARE_BASE,
+    },
+];
 
 /// Default hypervisor memory reservation (page tables, per-LPAR device trees, vCPU state, nested
 /// shadow tables).
