@@ -137,7 +137,7 @@ impl<D: FlashDevice> Pnor<D> {
                 PnorError::UncorrectableEcc {
                     partition: p.name,
                     flash_offset: p.base + offset,
-                    partition_offset: offset as u64,
+                    partition_offset: offset,
                 },
             )
         })?;

@@ -17,6 +17,7 @@ pub mod log_ring;
 pub mod logger;
 pub mod memcons;
 pub mod memmap;
+pub mod nvram;
 pub mod opal;
 pub mod options;
 pub mod payload;

@@ -74,7 +74,7 @@ const _: () = {
     assert!(PERCPU_DATA_SIZE < PERCPU_EXC_STACK_TOP && PERCPU_EXC_STACK_TOP < PERCPU_STACK_TOP);
     assert!(PERCPU_STACK_TOP <= PERCPU_SLOT_SIZE);
     assert!(reserved_end() <= FIRMWARE_END);
-    assert!(XIVE_TABLES_BASE % 0x10_0000 == 0 && XIVE_TABLES_PER_CHIP % 0x10_0000 == 0);
+    assert!(XIVE_TABLES_BASE.is_multiple_of(0x10_0000) && XIVE_TABLES_PER_CHIP.is_multiple_of(0x10_0000));
     // QEMU powernv9 needs at least 1 GiB of RAM; the reservation must fit in that.
     assert!(FIRMWARE_END <= 1 << 30);
     // And stay clear of where QEMU loads the kernel (0x2000_0000) and initrd (0x2800_0000,

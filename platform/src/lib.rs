@@ -13,9 +13,9 @@ extern crate alloc;
 
 pub mod bt;
 pub mod clock;
-pub mod hiomap;
 #[cfg(target_arch = "powerpc64")]
 pub mod cpu;
+pub mod hiomap;
 pub mod ipmi;
 pub mod lpc;
 pub mod mmio;

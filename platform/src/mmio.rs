@@ -159,7 +159,9 @@ impl CiRegion {
         for (i, &b) in data.iter().enumerate() {
             let addr = self.base + offset + i as u64;
             // SAFETY: `new` guarantees device memory; the byte is in range.
-            unsafe { core::arch::asm!("stbcix {0}, 0, {1}", in(reg) b as u64, in(reg) addr, options(nostack)) };
+            unsafe {
+                core::arch::asm!("stbcix {0}, 0, {1}", in(reg) b as u64, in(reg) addr, options(nostack))
+            };
         }
         // SAFETY: a barrier only orders the stores.
         unsafe { core::arch::asm!("sync", options(nostack)) };

@@ -36,7 +36,12 @@ pub fn ensure() -> Result<Payload, String> {
     let busybox = oxiboot_payloads::ensure_busybox(&cache).map_err(|e| e.to_string())?;
     let initramfs = cache.join("test-initramfs.cpio");
     oxiboot_payloads::build_test_initramfs(&busybox, &initramfs).map_err(|e| e.to_string())?;
-    Ok(Payload { vmlinux: kernel.vmlinux, initramfs, modules: kernel.modules_dir, kernel_version: kernel.version })
+    Ok(Payload {
+        vmlinux: kernel.vmlinux,
+        initramfs,
+        modules: kernel.modules_dir,
+        kernel_version: kernel.version,
+    })
 }
 
 /// Layout of the PNOR image `cargo xtask run` boots from (docs/flash.md).
@@ -57,8 +62,10 @@ pub fn ensure_pnor(p: &Payload) -> Result<PathBuf, String> {
         return Ok(out);
     }
     let text = pnor_layout(p);
-    let layout = oxiboot_pnor::parse_layout(&text, &mut |path| std::fs::read(path).map_err(|e| format!("{path}: {e}")))
-        .map_err(|e| format!("flash layout: {e}"))?;
+    let layout = oxiboot_pnor::parse_layout(&text, &mut |path| {
+        std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+    })
+    .map_err(|e| format!("flash layout: {e}"))?;
     let image = oxiboot_pnor::create_image(&layout).map_err(|e| format!("flash image: {e}"))?;
     std::fs::write(&out, image).map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(out)

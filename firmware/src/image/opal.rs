@@ -7,6 +7,7 @@ use core::mem::offset_of;
 use core::sync::atomic::{AtomicU64, Ordering};
 use oxiboot::memcons::Memcons;
 use oxiboot::memmap::{self, FIRMWARE_BASE, FIRMWARE_END};
+use oxiboot::nvram;
 use oxiboot::opal::xive::XiveEnv;
 use oxiboot::opal::{self, rc, reinit, CpuStatus, DateTime, OpalEnv};
 use oxiboot::percpu::{opal_save, CpuState, PerCpu};
@@ -80,18 +81,29 @@ static PLATFORM: spin::Once<Platform> = spin::Once::new();
 /// HID0 bits the OS asked for with OPAL_REINIT_CPUS, applied to every thread it starts.
 static HID0_WANTED: AtomicU64 = AtomicU64::new(Hid0::HILE.bits());
 /// NVRAM contents (kept in memory; persisted to flash once flash support lands).
-static NVRAM: spin::Mutex<[u8; NVRAM_SIZE]> = spin::Mutex::new([0xff; NVRAM_SIZE]);
-/// Largest NVRAM the firmware keeps.
-pub const NVRAM_SIZE: usize = 64 * 1024;
+static NVRAM: spin::Mutex<[u8; NVRAM_SIZE]> = spin::Mutex::new([0; NVRAM_SIZE]);
+/// Largest NVRAM the firmware keeps (the size of OpenPOWER's NVRAM partition).
+pub const NVRAM_SIZE: usize = 576 * 1024;
 /// NVRAM size advertised to the OS (the NVRAM partition's, if smaller).
 static NVRAM_USED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(NVRAM_SIZE);
 
-/// Loads NVRAM from the flash partition, if there is one; returns the size in use.
+/// Loads NVRAM from the flash partition, if there is one, and formats it if it is not a
+/// valid partition chain (a blank or damaged NVRAM); returns the size in use.
 pub fn load_nvram() -> usize {
     let mut nv = NVRAM.lock();
     let from_flash = super::flash::load_nvram(&mut nv[..]);
-    let used = if from_flash > 0 { from_flash } else { NVRAM_SIZE };
+    let used = if from_flash > 0 { from_flash / nvram::BLOCK * nvram::BLOCK } else { NVRAM_SIZE };
     NVRAM_USED.store(used, Ordering::Release);
+    if !nvram::is_valid(&nv[..used]) {
+        if nvram::format(&mut nv[..used]) {
+            log::info!("NVRAM: formatted {} KiB", used / 1024);
+            if from_flash > 0 {
+                super::flash::store_nvram(0, &nv[..used]);
+            }
+        } else {
+            log::warn!("NVRAM: {used} bytes cannot be formatted");
+        }
+    }
     used
 }
 

@@ -83,7 +83,7 @@ pub fn init(platform: &Platform) {
     let tb: &'static Timebase = Box::leak(Box::new(console::timebase()));
     let hw = Hw { xscom: Xscom::new(windows, CiMmio64, ThreadHmer, tb) };
     let cfg = XiveConfig::default();
-    if cfg.region_size() > XIVE_TABLES_PER_CHIP || XIVE_TABLES_PER_CHIP % cfg.region_align() != 0 {
+    if cfg.region_size() > XIVE_TABLES_PER_CHIP || !XIVE_TABLES_PER_CHIP.is_multiple_of(cfg.region_align()) {
         error!("XIVE: tables of {} bytes do not fit the memory map's slots", cfg.region_size());
         return;
     }

@@ -1,0 +1,194 @@
+//! OPAL mode, end to end: the unmodified Debian ppc64el kernel boots on oxiboot under QEMU
+//! `powernv9` into the test initramfs (docs/payloads.md), whose `/init` reports what user
+//! space sees. Also: booting from flash (BOOTKERNEL), NVRAM across a reboot, and refusing
+//! payloads that are not kernels.
+
+use oxiboot_payloads::report::{parse_console, BootReport};
+use std::path::PathBuf;
+use std::time::Duration;
+use xtask::payload::{self, Payload};
+use xtask::qemu::{run_bounded, Machine, Run};
+
+/// Bound for one run; a Linux boot under TCG takes 15–40 s on a 2-core host.
+const LIMIT: Duration = Duration::from_secs(420);
+
+fn image() -> PathBuf {
+    let path = std::env::var_os("OXIBOOT_IMAGE").map(PathBuf::from).unwrap_or_else(xtask::image_path);
+    assert!(path.exists(), "{} is missing: run `cargo xtask build` (or `cargo xtask test`)", path.display());
+    path
+}
+
+fn payload() -> Payload {
+    payload::ensure().unwrap_or_else(|e| panic!("payloads: {e}"))
+}
+
+fn boot(machine: Machine) -> Run {
+    let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");
+    eprintln!("--- QEMU ({:.1} s, status {:?}) ---\n{}", run.elapsed.as_secs_f64(), run.status, run.output);
+    run
+}
+
+fn direct(p: &Payload, append: &str) -> Machine {
+    Machine {
+        kernel: Some(p.vmlinux.clone()),
+        initrd: Some(p.initramfs.clone()),
+        append: Some(format!("console=hvc0 quiet {append}")),
+        ..Machine::default()
+    }
+}
+
+#[track_caller]
+fn expect(run: &Run, needle: &str) {
+    assert!(run.output.contains(needle), "console lacks {needle:?}\n{}", run.output);
+}
+
+#[track_caller]
+fn reports(run: &Run, n: usize) -> Vec<BootReport> {
+    let r = parse_console(&run.output);
+    assert_eq!(r.len(), n, "user-space reports\n{}", run.output);
+    assert!(r.iter().all(|b| b.userspace_ok && b.done), "incomplete report\n{}", run.output);
+    r
+}
+
+#[track_caller]
+fn exited_cleanly(run: &Run) {
+    assert!(run.status.is_some(), "QEMU did not stop within {LIMIT:?}");
+    assert!(run.exited_cleanly(), "QEMU exited with {:?}", run.status);
+}
+
+/// Per-CPU counts of a `/proc/interrupts` row.
+fn row(block: &[String], name: &str, cpus: usize) -> Vec<u64> {
+    let line = block.iter().find(|l| l.trim_start().starts_with(&format!("{name}:"))).expect("row");
+    let counts: Vec<u64> =
+        line.split_whitespace().skip(1).take(cpus).map(|v| v.parse().expect("count")).collect();
+    assert_eq!(counts.len(), cpus, "{line}");
+    counts
+}
+
+fn check_cpus_and_ipis(r: &BootReport, cpus: usize) {
+    assert_eq!(r.value("cpuinfo-processors"), Some(cpus.to_string().as_str()));
+    assert_eq!(r.value("cpus-online"), Some(format!("0-{}", cpus - 1).as_str()));
+    // POWER9 Linux sends IPIs as doorbells (DBL); between the two snapshots /init wakes every
+    // CPU, so each CPU's count must have risen.
+    let before = row(&r.block("interrupts-1").expect("interrupts-1").lines, "DBL", cpus);
+    let after = row(&r.block("interrupts-2").expect("interrupts-2").lines, "DBL", cpus);
+    for (cpu, (b, a)) in before.iter().zip(&after).enumerate() {
+        assert!(a > b, "CPU{cpu}: doorbell IPIs {b} -> {a}");
+    }
+}
+
+fn this_year() -> u64 {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    1970 + secs / 31_556_952
+}
+
+#[test]
+fn debian_kernel_reaches_user_space_with_every_cpu() {
+    let p = payload();
+    let run = boot(direct(&p, ""));
+    exited_cleanly(&run);
+    expect(&run, "XIVE: 1 controller(s) up");
+    let r = &reports(&run, 1)[0];
+    check_cpus_and_ipis(r, 8);
+    // The RTC (OPAL_RTC_READ) gives this year, and the system clock was set from it.
+    let date = r.value("date").expect("date");
+    assert!(date.starts_with(&this_year().to_string()), "date {date}");
+    assert!(r.block("rtc").is_some_and(|b| b.succeeded()));
+    // The firmware's log ring is the OPAL msglog.
+    let msglog = r.block("opal-msglog").expect("msglog");
+    assert!(
+        msglog.lines.iter().any(|l| l.contains("oxiboot 0.1.0-") && l.contains("starting")),
+        "{msglog:?}"
+    );
+    // poweroff: OPAL_CEC_POWER_DOWN through the BMC, QEMU exits 0.
+    assert_eq!(r.action.as_deref(), Some("poweroff"));
+}
+
+#[test]
+fn two_chips_give_sixteen_cpus() {
+    let p = payload();
+    let run = boot(Machine { sockets: 2, ..direct(&p, "") });
+    exited_cleanly(&run);
+    expect(&run, "XIVE: 2 controller(s) up");
+    check_cpus_and_ipis(&reports(&run, 1)[0], 16);
+}
+
+/// A private copy of a flash image made from `layout` (the tests write to their flash).
+fn flash(p: &Payload, name: &str, with_bootkernel: bool) -> PathBuf {
+    let mut layout = String::from("flash-size 64M\nblock-size 4K\n");
+    if with_bootkernel {
+        layout += &format!(
+            "partition BOOTKERNEL size=56M flags=read-only kernel={} initramfs={}\n",
+            p.vmlinux.display(),
+            p.initramfs.display()
+        );
+    }
+    layout += "partition NVRAM size=576K flags=preserved\n";
+    let layout =
+        oxiboot_pnor::parse_layout(&layout, &mut |f| std::fs::read(f).map_err(|e| e.to_string())).unwrap();
+    let image = oxiboot_pnor::create_image(&layout).unwrap();
+    let path = xtask::root().join(format!("target/test-{name}.pnor"));
+    std::fs::write(&path, image).unwrap();
+    path
+}
+
+#[test]
+fn reboot_boots_again_and_nvram_survives_it() {
+    let p = payload();
+    let pnor = flash(&p, "nvram", false);
+    let marker = format!("run{}", std::process::id());
+    let run = boot(Machine {
+        pnor: Some(pnor),
+        ..direct(&p, &format!("oxitest.action=nvram-reboot oxitest.nvram-marker={marker}"))
+    });
+    exited_cleanly(&run);
+    let banners =
+        run.output.lines().filter(|l| l.starts_with('[') && l.contains("starting, POWER9 firmware")).count();
+    assert_eq!(banners, 2, "the firmware must boot twice");
+    expect(&run, "NVRAM: formatted 576 KiB");
+    let r = reports(&run, 2);
+    // First boot: nothing there yet; written through OPAL_WRITE_NVRAM to the flash.
+    let first = r[0].block("nvram-write").expect("written on the first boot");
+    assert!(first.lines.contains(&format!("found oxitest={marker}")), "{first:?}");
+    // Second boot (after `reboot`: OPAL_CEC_REBOOT through the BMC): read back from flash.
+    let second = r[1].block("nvram-check").expect("checked on the second boot");
+    assert!(second.succeeded() && second.lines.contains(&format!("found oxitest={marker}")), "{second:?}");
+}
+
+#[test]
+fn boots_from_flash_alone() {
+    let p = payload();
+    let pnor = flash(&p, "boot", true);
+    // No -kernel: the firmware loads BOOTKERNEL from the flash.
+    let run = boot(Machine { pnor: Some(pnor), ..Machine::default() });
+    exited_cleanly(&run);
+    expect(&run, "flash: BOOTKERNEL loaded");
+    let r = &reports(&run, 1)[0];
+    assert_eq!(r.value("cmdline"), Some("console=hvc0"));
+    assert_eq!(r.value("cpuinfo-processors"), Some("8"));
+}
+
+#[test]
+fn corrupt_bootkernel_is_refused() {
+    let p = payload();
+    let pnor = flash(&p, "corrupt", true);
+    // Flip a byte inside the kernel (BOOTKERNEL starts at 0x1000; the kernel 64 bytes later).
+    let mut image = std::fs::read(&pnor).unwrap();
+    image[0x1000 + 64 + 0x20000] ^= 0x5a;
+    std::fs::write(&pnor, &image).unwrap();
+    let run = boot(Machine { pnor: Some(pnor), ..Machine::default() });
+    expect(&run, "flash: not booting: partition BOOTKERNEL:");
+    assert!(!run.output.contains("Linux version"), "a corrupt kernel was booted");
+    assert_eq!(run.status.and_then(|s| s.code()), Some(1), "the machine must stop");
+}
+
+#[test]
+fn garbage_instead_of_a_kernel_is_refused() {
+    let garbage = xtask::root().join("target/test-not-a-kernel.bin");
+    std::fs::write(&garbage, b"#!/bin/sh\necho this is not a kernel\n".repeat(200)).unwrap();
+    let run =
+        boot(Machine { kernel: Some(garbage), append: Some("console=hvc0".into()), ..Machine::default() });
+    expect(&run, "refusing to boot the payload at 0x20000000: not an ELF file (bad magic)");
+    assert!(!run.output.contains("Linux version"));
+    assert_eq!(run.status.and_then(|s| s.code()), Some(1));
+}
