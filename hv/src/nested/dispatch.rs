@@ -18,8 +18,8 @@ use super::exit::{write_output, ExitReason};
 use super::hcall::{
     HcallStatus, Rejection, H_FUNCTION, H_GUEST_COPY_MEMORY, H_GUEST_CREATE, H_GUEST_CREATE_VCPU,
     H_GUEST_DELETE, H_GUEST_GET_CAPABILITIES, H_GUEST_GET_STATE, H_GUEST_RUN_VCPU, H_GUEST_SET_CAPABILITIES,
-    H_GUEST_SET_STATE, H_HARDWARE, H_INPUT_BUFFER_TOO_SMALL, H_OUTPUT_BUFFER_TOO_SMALL, H_P2, H_P3, H_P4,
-    H_SUCCESS,
+    H_GUEST_SET_STATE, H_INPUT_BUFFER_TOO_SMALL, H_OUTPUT_BUFFER_NOT_DEFINED, H_OUTPUT_BUFFER_TOO_SMALL,
+    H_P2, H_P3, H_P4, H_PARAMETER, H_SUCCESS,
 };
 use super::registry::{PageTableUsage, Registry};
 use super::state::RunBufferDescriptor;
@@ -183,7 +183,8 @@ impl Registry {
     fn set_state_call(&mut self, call: StateCall, memory: &dyn L1Memory) -> Result<HcallOutcome, Rejection> {
         let buffer = read_buffer(memory, call.buffer, H_P4)?;
         let target = match call.address {
-            StateAddress::HostWide => return Err(Rejection::new(H_HARDWARE)),
+            // check_set_state never accepts host-wide flags.
+            StateAddress::HostWide => return Err(Rejection::new(H_PARAMETER)),
             StateAddress::Guest { guest_id } => {
                 StateTarget::Guest(&mut self.guest_mut(guest_id).ok_or(Rejection::new(H_P2))?.state)
             }
@@ -221,8 +222,10 @@ impl Registry {
     ) -> HcallOutcome {
         let result = (|| {
             let vcpu = super::args::NestedView::vcpu(self, guest_id, vcpu_id).ok_or(Rejection::new(H_P3))?;
-            let descriptor = vcpu.run_output.ok_or(Rejection::new(H_OUTPUT_BUFFER_TOO_SMALL))?;
-            let mut buffer = vec![0u8; usize::try_from(descriptor.size).map_err(|_| Rejection::new(H_P3))?];
+            let descriptor = vcpu.run_output.ok_or(Rejection::new(H_OUTPUT_BUFFER_NOT_DEFINED))?;
+            let size =
+                usize::try_from(descriptor.size).map_err(|_| Rejection::new(H_OUTPUT_BUFFER_TOO_SMALL))?;
+            let mut buffer = vec![0u8; size];
             let used = write_output(&mut buffer, exit, vcpu)?;
             if !memory.write(descriptor.address, &buffer[..used]) {
                 return Err(Rejection::new(H_OUTPUT_BUFFER_TOO_SMALL));

@@ -256,3 +256,17 @@ fn other_opcodes() {
     assert!(ALL_OPCODES.iter().all(|&opcode| is_nested_hcall(opcode)));
     assert!(!is_nested_hcall(0xF804));
 }
+
+#[test]
+fn finish_run_without_an_output_buffer() {
+    let mut l1 = L1::new(Limits::default());
+    l1.done(H_GUEST_SET_CAPABILITIES, &[0, CAPABILITY_POWER9]);
+    l1.done(H_GUEST_CREATE, &[0, u64::MAX]);
+    l1.done(H_GUEST_CREATE_VCPU, &[0, 1, 0]);
+    let outcome = l1.registry.finish_run(1, 0, ExitReason::Unspecified, &mut l1.memory);
+    assert_eq!(outcome, Rejection::new(H_OUTPUT_BUFFER_NOT_DEFINED).into());
+    assert_eq!(
+        l1.registry.finish_run(1, 9, ExitReason::Unspecified, &mut l1.memory),
+        Rejection::new(H_P3).into()
+    );
+}

@@ -199,3 +199,14 @@ fn deregistering_tables_and_vpa() {
     apply_run_input(&deregister, &mut vcpu, &L1_MEMORY).expect("accepted");
     assert_eq!(vcpu.vpa, None);
 }
+
+#[test]
+fn empty_buffers_are_legal() {
+    let empty = BufferBuilder::new().build();
+    let mut vcpu = VcpuState::default();
+    assert_eq!(apply_run_input(&empty, &mut vcpu, &L1_MEMORY), Ok(0));
+    assert_eq!(set_state(&empty, StateTarget::Vcpu(&mut vcpu), &L1_MEMORY), Ok(0));
+    let mut request = BufferBuilder::new().capacity(4096).build();
+    assert_eq!(get_state(&mut request, StateSource::Guest(&GuestState::default())), Ok(0));
+    assert_eq!(vcpu, VcpuState::default());
+}
