@@ -181,11 +181,11 @@ fn boot_payload(me: &PerCpu, platform: Platform, fdt: &[u8], low_base: usize) ->
         nvram_size: nvram_size as u32,
         heartbeat_ms: 100,
         console_uart: platform.console_uart().map(|u| u.path.as_str()),
+        xive: xive::dt_info(),
     };
     if let Err(e) = build_linux_tree(&mut tree, &info) {
         fatal(format_args!("cannot build the kernel's device tree: {e:?}"));
     }
-    xive::add_node(&mut tree);
     let blob = to_fdt(
         &tree,
         &FdtOptions {

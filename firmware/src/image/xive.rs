@@ -7,7 +7,6 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use log::{error, info};
 use oxiboot::memmap::{XIVE_MAX_CHIPS, XIVE_TABLES_BASE, XIVE_TABLES_PER_CHIP};
-use oxiboot_devtree::Node;
 use oxiboot_platform::clock::Timebase;
 use oxiboot_platform::mmio::{CiMmio64, Mmio64};
 use oxiboot_platform::model::Platform;
@@ -114,14 +113,7 @@ pub fn init(platform: &Platform) {
     *XIVE.lock() = Some(xive);
 }
 
-/// Adds the interrupt-controller node for Linux's native XIVE driver.
-pub fn add_node(tree: &mut Node) {
-    let guard = XIVE.lock();
-    let Some(dt) = guard.as_ref().and_then(Xive::dt_info) else { return };
-    let node = tree.ensure_child(&alloc::format!("interrupt-controller@{:x}", dt.tima[0].0));
-    let reg: Vec<u64> = dt.tima.iter().flat_map(|&(a, s)| [a, s]).collect();
-    node.set_u64s("reg", &reg);
-    node.set_strs("compatible", &["ibm,opal-xive-pe", "ibm,opal-intc"]);
-    node.set_cells("ibm,xive-eq-sizes", &dt.eq_sizes);
-    node.set_u32("ibm,xive-#priorities", dt.priorities);
+/// What the device tree must say about the controllers, if they came up.
+pub fn dt_info() -> Option<oxiboot_platform::xive::DtInfo> {
+    XIVE.lock().as_ref().and_then(Xive::dt_info)
 }
