@@ -227,7 +227,8 @@ impl Registry {
                 usize::try_from(descriptor.size).map_err(|_| Rejection::new(H_OUTPUT_BUFFER_TOO_SMALL))?;
             let mut buffer = vec![0u8; size];
             let used = write_output(&mut buffer, exit, vcpu)?;
-            if !memory.write(descriptor.address, &buffer[..used]) {
+            let written = buffer.get(..used).ok_or(Rejection::new(H_OUTPUT_BUFFER_TOO_SMALL))?;
+            if !memory.write(descriptor.address, written) {
                 return Err(Rejection::new(H_OUTPUT_BUFFER_TOO_SMALL));
             }
             Ok(HcallOutcome::success(Some(exit.vector())))

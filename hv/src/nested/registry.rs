@@ -138,7 +138,8 @@ impl Registry {
     /// shadow LPID); `None` if there is no such guest.
     pub fn delete_guest(&mut self, guest_id: u64) -> Option<L2Guest> {
         let guest = self.guests.remove(&guest_id)?;
-        self.heap_in_use -= GUEST_HEAP_BYTES + VCPU_HEAP_BYTES * guest.vcpus.len() as u64;
+        let freed = GUEST_HEAP_BYTES + VCPU_HEAP_BYTES * guest.vcpus.len() as u64;
+        self.heap_in_use = self.heap_in_use.saturating_sub(freed);
         Some(guest)
     }
 
