@@ -3,6 +3,7 @@
 //! Used by `cargo xtask` and by the integration tests in `tests/`.
 
 pub mod deps;
+pub mod fuzz;
 pub mod image;
 pub mod payload;
 pub mod qemu;

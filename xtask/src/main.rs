@@ -14,6 +14,9 @@ use xtask::{deps, image, image_path, qemu, root};
 
 /// The bare-metal target of the firmware.
 const TARGET_SPEC: &str = "firmware/powerpc64le-oxiboot-none.json";
+/// How long `cargo xtask test` fuzzes each target.
+const FUZZ_SECONDS_IN_TEST: u32 = 20;
+
 /// Largest image `-bios` accepts.
 const BIOS_LIMIT: u64 = 16 << 20;
 
@@ -127,6 +130,8 @@ fn test() -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).env("OXIBOOT_IMAGE", image_path());
     status(tests, "cargo test")?;
+    // Every fuzz target of the repository, briefly (longer runs: cargo xtask fuzz).
+    xtask::fuzz::run_all(&root(), FUZZ_SECONDS_IN_TEST)?;
     eprintln!("xtask: all tests passed in {:.0} s", start.elapsed().as_secs_f64());
     Ok(())
 }
@@ -147,7 +152,8 @@ const HELP: &str = "usage: cargo xtask <command>
                              QEMU's -kernel/-initrd; --bare: no payload)
   test                       fmt and clippy checks, unit tests, QEMU boot tests
   pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)
-  hdat HEAP SPIRAH [...]     HDAT -> device tree (--dts, -o tree.dtb, --compare expected.dtb)";
+  hdat HEAP SPIRAH [...]     HDAT -> device tree (--dts, -o tree.dtb, --compare expected.dtb)
+  fuzz [SECONDS]             run every cargo-fuzz target (default 60 s each)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -157,6 +163,10 @@ fn main() -> ExitCode {
         Some("test") => test().map(|_| ExitCode::SUCCESS),
         Some("pnor") => host_tool("oxiboot-pnor", "pnor", &args[1..]),
         Some("hdat") => host_tool("oxiboot-hdat", "hdat", &args[1..]),
+        Some("fuzz") => {
+            let seconds = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60);
+            xtask::fuzz::run_all(&root(), seconds).map(|_| ExitCode::SUCCESS)
+        }
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{HELP}");
             Ok(ExitCode::SUCCESS)
