@@ -22,11 +22,17 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
 pub fn ensure_tools() -> Result<(), String> {
     if !ok(Command::new("rustup").args(["run", "nightly", "rustc", "--version"])) {
         eprintln!("xtask: installing the nightly toolchain for fuzzing");
-        run(Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]), "rustup")?;
+        run(
+            Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]),
+            "rustup",
+        )?;
     }
     if !ok(Command::new("cargo").args(["+nightly", "fuzz", "--version"])) {
         eprintln!("xtask: installing cargo-fuzz");
-        run(Command::new("cargo").args(["+nightly", "install", "cargo-fuzz", "--locked"]), "cargo install cargo-fuzz")?;
+        run(
+            Command::new("cargo").args(["+nightly", "install", "cargo-fuzz", "--locked"]),
+            "cargo install cargo-fuzz",
+        )?;
     }
     Ok(())
 }
@@ -34,7 +40,9 @@ pub fn ensure_tools() -> Result<(), String> {
 /// The fuzz projects (directories named `fuzz` with a Cargo.toml, one level down).
 pub fn projects(root: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(root)
-        .map(|d| d.flatten().map(|e| e.path().join("fuzz")).filter(|p| p.join("Cargo.toml").exists()).collect())
+        .map(|d| {
+            d.flatten().map(|e| e.path().join("fuzz")).filter(|p| p.join("Cargo.toml").exists()).collect()
+        })
         .unwrap_or_default();
     found.sort();
     found

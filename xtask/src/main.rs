@@ -137,9 +137,13 @@ fn test() -> Result<(), String> {
 }
 
 /// Runs one of the workspace's host tools with the remaining arguments.
-fn host_tool(package: &str, bin: &str, args: &[String]) -> Result<ExitCode, String> {
+fn host_tool(package: &str, bin: &str, features: &[&str], args: &[String]) -> Result<ExitCode, String> {
     let mut cmd = cargo();
-    cmd.args(["run", "--quiet", "--release", "-p", package, "--bin", bin, "--"]).args(args);
+    cmd.args(["run", "--quiet", "--release", "-p", package, "--bin", bin]);
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    cmd.arg("--").args(args);
     let s = cmd.status().map_err(|e| format!("{bin}: {e}"))?;
     Ok(ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8))
 }
@@ -153,6 +157,8 @@ const HELP: &str = "usage: cargo xtask <command>
   test                       fmt and clippy checks, unit tests, QEMU boot tests
   pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)
   hdat HEAP SPIRAH [...]     HDAT -> device tree (--dts, -o tree.dtb, --compare expected.dtb)
+  lpar check|compile|inspect ...
+                             LPAR configuration: check FILE, compile FILE -o BLOB, inspect BLOB
   fuzz [SECONDS]             run every cargo-fuzz target (default 60 s each)";
 
 fn main() -> ExitCode {
@@ -161,8 +167,9 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ExitCode::SUCCESS),
         Some("run") => run(&args[1..]),
         Some("test") => test().map(|_| ExitCode::SUCCESS),
-        Some("pnor") => host_tool("oxiboot-pnor", "pnor", &args[1..]),
-        Some("hdat") => host_tool("oxiboot-hdat", "hdat", &args[1..]),
+        Some("pnor") => host_tool("oxiboot-pnor", "pnor", &[], &args[1..]),
+        Some("hdat") => host_tool("oxiboot-hdat", "hdat", &[], &args[1..]),
+        Some("lpar") => host_tool("oxiboot-hv", "lpar", &["host"], &args[1..]),
         Some("fuzz") => {
             let seconds = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60);
             xtask::fuzz::run_all(&root(), seconds).map(|_| ExitCode::SUCCESS)
