@@ -2,7 +2,8 @@
 //! vCPU's output buffer so that a Linux L1 can handle the exit without further GET_STATE
 //! calls.
 //!
-//! Every exit carries NIA, MSR, DEC_EXPIRY_TB and DPDES: where the L2 stopped, the state a
+//! Every exit carries NIA (next instruction address), MSR, DEC_EXPIRY_TB (decrementer expiry)
+//! and DPDES (directed privileged doorbell exception state): where the L2 stopped, the state a
 //! Linux L1 reads on nearly every exit (it fetches DPDES after every run to re-arm doorbells,
 //! and the decrementer expiry on every H_CEDE and timer decision). On top of that each reason
 //! carries what its handler needs (PAPR's nested API document, QEMU's lists, Linux's parser):

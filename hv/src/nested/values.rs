@@ -3,8 +3,9 @@
 //!
 //! Two kinds of rule apply. A value that is invalid in itself — a reserved field encoding, a
 //! table that cannot be walked, a buffer outside the L1's memory — is rejected with
-//! `H_INVALID_ELEMENT_VALUE`. Bits the L1 is simply not allowed to control (MSR[HV], most of
-//! the LPCR) are accepted, stored as sent (so a GET returns what the L1 wrote, as QEMU does) and
+//! `H_INVALID_ELEMENT_VALUE`. Bits the L1 is simply not allowed to control (the hypervisor bit
+//! of the machine state register, MSR[HV]; most of the logical partitioning control register,
+//! LPCR) are accepted, stored as sent (so a GET returns what the L1 wrote, as QEMU does) and
 //! masked when the hypervisor builds the real register: a Linux L1 sends its full L2 MSR and
 //! LPCR unmasked (`book3s_hv_nestedv2.c`), so rejecting those bits would fail every run.
 
