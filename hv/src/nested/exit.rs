@@ -46,7 +46,7 @@ pub enum ExitReason {
     HypervisorEmulationAssistance,
     /// 0xF80: a facility disabled by the L1's HFSCR was used.
     HypervisorFacilityUnavailable,
-    /// Any other vector (e.g. 0x500 for an external interrupt through LPCR[MER]).
+    /// Any other vector (e.g. 0x500 for an external interrupt through `LPCR[MER]`).
     Other(u64),
 }
 

@@ -4,7 +4,7 @@
 //! Two kinds of rule apply. A value that is invalid in itself — a reserved field encoding, a
 //! table that cannot be walked, a buffer outside the L1's memory — is rejected with
 //! `H_INVALID_ELEMENT_VALUE`. Bits the L1 is simply not allowed to control (the hypervisor bit
-//! of the machine state register, MSR[HV]; most of the logical partitioning control register,
+//! of the machine state register, `MSR[HV]`; most of the logical partitioning control register,
 //! LPCR) are accepted, stored as sent (so a GET returns what the L1 wrote, as QEMU does) and
 //! masked when the hypervisor builds the real register: a Linux L1 sends its full L2 MSR and
 //! LPCR unmasked (`book3s_hv_nestedv2.c`), so rejecting those bits would fail every run.
@@ -13,33 +13,33 @@ use super::gsid;
 use super::state::{PartitionTableDescriptor, ProcessTableDescriptor, RunBufferDescriptor};
 use super::wire::{ElementValue, HEADER_SIZE};
 
-/// LPCR[DPFD], default prefetch depth (IBM bits 9:11).
+/// `LPCR[DPFD]`, default prefetch depth (IBM bits 9:11).
 pub const LPCR_DPFD: u64 = 0x0070_0000_0000_0000;
-/// LPCR[ILE], interrupts little-endian (bit 38).
+/// `LPCR[ILE]`, interrupts little-endian (bit 38).
 pub const LPCR_ILE: u64 = 0x0000_0000_0200_0000;
-/// LPCR[AIL], alternate interrupt location (bits 39:40).
+/// `LPCR[AIL]`, alternate interrupt location (bits 39:40).
 pub const LPCR_AIL: u64 = 0x0000_0000_0180_0000;
-/// Shift of the LPCR[AIL] field.
+/// Shift of the `LPCR[AIL]` field.
 pub const LPCR_AIL_SHIFT: u32 = 23;
-/// LPCR[LD], large decrementer (bit 46).
+/// `LPCR[LD]`, large decrementer (bit 46).
 pub const LPCR_LD: u64 = 0x0000_0000_0002_0000;
-/// LPCR[MER], mediated external exception request (bit 52): how a Linux L1 injects
+/// `LPCR[MER]`, mediated external exception request (bit 52): how a Linux L1 injects
 /// external interrupts into its L2.
 pub const LPCR_MER: u64 = 0x0000_0000_0000_0800;
-/// LPCR[GTSE], guest translation shootdown enable (bit 53).
+/// `LPCR[GTSE]`, guest translation shootdown enable (bit 53).
 pub const LPCR_GTSE: u64 = 0x0000_0000_0000_0400;
 /// LPCR bits the L1 controls: Linux's `kvmppc_gsid_mask` set (DPFD, ILE, AIL, LD, MER, GTSE);
 /// QEMU's set is the same without GTSE, which it forces on. Everything else (HR, UPRT, HVICE,
 /// HDICE, LPES, PECE, …) the hypervisor sets itself.
 pub const LPCR_L1_SETTABLE: u64 = LPCR_DPFD | LPCR_ILE | LPCR_AIL | LPCR_LD | LPCR_MER | LPCR_GTSE;
 
-/// MSR[HV], hypervisor state (bit 3).
+/// `MSR[HV]`, hypervisor state (bit 3).
 pub const MSR_HV: u64 = 1 << 60;
-/// MSR[TS], transaction state (bits 29:30); 0b11 is reserved.
+/// `MSR[TS]`, transaction state (bits 29:30); 0b11 is reserved.
 pub const MSR_TS: u64 = 3 << 33;
-/// MSR[S], secure (bit 41).
+/// `MSR[S]`, secure (bit 41).
 pub const MSR_S: u64 = 1 << 22;
-/// MSR[ME], machine check enable (bit 51).
+/// `MSR[ME]`, machine check enable (bit 51).
 pub const MSR_ME: u64 = 1 << 12;
 /// MSR bits the L1 controls: all but HV, S and ME (Linux's `kvmppc_gsid_mask`, QEMU's
 /// `HVMASK_MSR`). The hypervisor runs the L2 with HV and S clear and ME set.
