@@ -13,4 +13,6 @@
 extern crate alloc;
 
 pub mod config;
+pub mod lpar;
 pub mod nested;
+pub mod papr;

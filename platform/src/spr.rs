@@ -14,6 +14,42 @@ pub const fn ppc_bit(n: u32) -> u64 {
 pub mod num {
     /// Data Storage Interrupt Status Register.
     pub const DSISR: u32 = 18;
+    /// Authority Mask Register (storage protection keys).
+    pub const AMR: u32 = 13;
+    /// Data Stream Control Register (privileged number).
+    pub const DSCR: u32 = 17;
+    /// Authority Mask Override Register.
+    pub const AMOR: u32 = 29;
+    /// Process Identification Register (radix process id).
+    pub const PIDR: u32 = 48;
+    /// Instruction Authority Mask Register.
+    pub const IAMR: u32 = 61;
+    /// Facility Status and Control Register.
+    pub const FSCR: u32 = 153;
+    /// User Authority Mask Override Register.
+    pub const UAMOR: u32 = 157;
+    /// Directed Privileged Doorbell Exception State.
+    pub const DPDES: u32 = 176;
+    /// Data Address Watchpoint Register 0.
+    pub const DAWR0: u32 = 180;
+    /// Completed Instruction Address Breakpoint Register.
+    pub const CIABR: u32 = 187;
+    /// Data Address Watchpoint Register Extension 0.
+    pub const DAWRX0: u32 = 188;
+    /// Hypervisor Facility Status and Control Register.
+    pub const HFSCR: u32 = 190;
+    /// Special Purpose Registers General 0-3 (the OS's).
+    pub const SPRG0: u32 = 272;
+    /// Special Purpose Register General 1.
+    pub const SPRG1: u32 = 273;
+    /// Special Purpose Register General 2.
+    pub const SPRG2: u32 = 274;
+    /// Special Purpose Register General 3.
+    pub const SPRG3: u32 = 275;
+    /// Processor Compatibility Register.
+    pub const PCR: u32 = 338;
+    /// Partition Table Control Register.
+    pub const PTCR: u32 = 464;
     /// Data Address Register.
     pub const DAR: u32 = 19;
     /// Decrementer.
@@ -78,6 +114,24 @@ bitflags! {
         const IR = ppc_bit(58);
         /// Data relocation (MMU on for data).
         const DR = ppc_bit(59);
+        /// Transactional memory available.
+        const TM = ppc_bit(31);
+        /// Transaction state (two bits).
+        const TS = ppc_bit(29) | ppc_bit(30);
+        /// Vector (VMX) available.
+        const VEC = ppc_bit(38);
+        /// Vector-scalar (VSX) available.
+        const VSX = ppc_bit(40);
+        /// Floating-point exception mode 0.
+        const FE0 = ppc_bit(52);
+        /// Single-step trace enable.
+        const SE = ppc_bit(53);
+        /// Branch trace enable.
+        const BE = ppc_bit(54);
+        /// Floating-point exception mode 1.
+        const FE1 = ppc_bit(55);
+        /// Performance monitor mark.
+        const PMM = ppc_bit(61);
         /// Recoverable interrupt.
         const RI = ppc_bit(62);
         /// Little-endian mode.
@@ -89,6 +143,16 @@ bitflags! {
     /// Logical Partitioning Control Register (ISA 3.0 layout).
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct Lpcr: u64 {
+        /// Default prefetch depth (three bits).
+        const DPFD = ppc_bit(9) | ppc_bit(10) | ppc_bit(11);
+        /// Wake from `stop` on hypervisor interrupts (POWER9 PECE_HVEE).
+        const HVEE = ppc_bit(17);
+        /// Interrupt little-endian: interrupts to the OS of the partition are taken LE.
+        const ILE = ppc_bit(38);
+        /// Alternate interrupt location (two bits: 0 none, 3 at 0xc000_0000_0000_4000).
+        const AIL = ppc_bit(39) | ppc_bit(40);
+        /// Use process table (radix guests).
+        const UPRT = ppc_bit(41);
         /// Host radix: partitions use radix translation.
         const HR = ppc_bit(43);
         /// Large decrementer enable.
@@ -107,6 +171,13 @@ bitflags! {
         const MER = ppc_bit(52);
         /// Guest translation shootdown enable.
         const GTSE = ppc_bit(53);
+        /// Translation control (hash only).
+        const TC = ppc_bit(54);
+        /// Hypervisor external interrupt control.
+        const HEIC = ppc_bit(59);
+        /// Logical partitioning environment selector: 1 directs external interrupts to the
+        /// OS, 0 to the hypervisor.
+        const LPES = ppc_bit(60);
         /// Hypervisor virtualization interrupt conditionally enable.
         const HVICE = ppc_bit(62);
         /// Hypervisor decrementer interrupt conditionally enable.
