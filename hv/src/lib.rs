@@ -15,4 +15,5 @@ extern crate alloc;
 pub mod config;
 pub mod lpar;
 pub mod nested;
+pub mod radix;
 pub mod papr;
