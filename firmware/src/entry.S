@@ -358,3 +358,51 @@ exception_common:
     hrfid
 13: restore_frame
     rfid
+
+    /* ---------------------------------------------------------------------------------- */
+    /* Partitioned mode: entering and leaving a guest.
+     *
+     * oxiboot_guest_launch(r3 = guest state in this thread's exception frame, r4 = host
+     * context save area) saves the hypervisor's callee-saved registers (LR, CR, r1, r2,
+     * r13-r31), then loads the guest state exactly as an exception return does and enters
+     * the guest with hrfid through HSRR0/1. Guest exits arrive at the vectors like any
+     * exception (exception_common), with the guest's registers in the frame; the Rust exit
+     * handler resumes the guest by returning, or gives the thread back to the hypervisor with
+     * oxiboot_guest_leave(r3 = host context, r4 = value), which makes oxiboot_guest_launch
+     * return that value on its original stack. */
+    .set HC_LR, 0
+    .set HC_CR, 8
+    .set HC_R1, 16
+    .set HC_R2, 24
+    .set HC_GPR, 32             /* r13 to r31 from here */
+
+    .balign 16
+    .globl oxiboot_guest_launch
+oxiboot_guest_launch:
+    mflr  0
+    std   0, HC_LR(4)
+    mfcr  0
+    std   0, HC_CR(4)
+    std   1, HC_R1(4)
+    std   2, HC_R2(4)
+    .irp n, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+        std   \n, HC_GPR + 8 * (\n - 13)(4)
+    .endr
+    addi  1, 3, -FRAME_BASE
+    restore_frame
+    hrfid
+
+    .balign 16
+    .globl oxiboot_guest_leave
+oxiboot_guest_leave:
+    ld    0, HC_LR(3)
+    mtlr  0
+    ld    0, HC_CR(3)
+    mtcr  0
+    ld    1, HC_R1(3)
+    ld    2, HC_R2(3)
+    .irp n, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+        ld    \n, HC_GPR + 8 * (\n - 13)(3)
+    .endr
+    mr    3, 4
+    blr

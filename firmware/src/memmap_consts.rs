@@ -16,7 +16,7 @@ pub const PERCPU_SLOT_SIZE: u64 = 0x8000;
 pub const MAX_THREADS: u64 = 512;
 /// Offset in a slot of the top of the exception stack (it grows down towards the per-CPU
 /// data, which ends at 0x1000).
-pub const PERCPU_EXC_STACK_TOP: u64 = 0x3000;
+pub const PERCPU_EXC_STACK_TOP: u64 = 0x4000;
 /// Offset in a slot of the top of the normal stack (it grows down to PERCPU_EXC_STACK_TOP).
 pub const PERCPU_STACK_TOP: u64 = PERCPU_SLOT_SIZE;
 /// Firmware heap (the global allocator).
@@ -41,3 +41,9 @@ pub const FIRMWARE_END: u64 = 0x3600_0000;
 pub const KERNEL_LOAD_BASE: u64 = 0x2000_0000;
 /// Size of the kernel load window.
 pub const KERNEL_LOAD_SIZE: u64 = 0x0800_0000;
+/// Where a loader (QEMU's `-device loader,file=oxicfg.bin,addr=0x1f00000`) may place the
+/// partition configuration blob instead of the OXICFG flash partition: above the device tree
+/// QEMU passes at 0x0100_0000, below the flash staging area.
+pub const CONFIG_LOAD_BASE: u64 = 0x01f0_0000;
+/// Most bytes a loaded configuration blob may have.
+pub const CONFIG_LOAD_MAX: u64 = 0x0010_0000;

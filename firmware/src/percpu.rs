@@ -4,7 +4,8 @@
 //! A thread's slot is found through HSPRG0 (exception entry) and r13 (Rust code). The first
 //! 64 bytes are scratch words the exception stubs use before any stack exists.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Work a thread can be handed: a function and its argument; the result goes back to the
 /// poster.
@@ -49,6 +50,8 @@ pub struct Mailbox {
     state: AtomicU32,
     job: spin::Mutex<Option<(JobFn, u64)>>,
     result: AtomicU64,
+    /// The poster does not wait for the result: the mailbox empties when the job ends.
+    detached: AtomicBool,
 }
 
 /// The mailbox still holds an unfinished job or an uncollected result.
@@ -58,16 +61,32 @@ pub struct MailboxBusy;
 impl Mailbox {
     /// An empty mailbox.
     pub const fn new() -> Self {
-        Self { state: AtomicU32::new(MB_EMPTY), job: spin::Mutex::new(None), result: AtomicU64::new(0) }
+        Self {
+            state: AtomicU32::new(MB_EMPTY),
+            job: spin::Mutex::new(None),
+            result: AtomicU64::new(0),
+            detached: AtomicBool::new(false),
+        }
     }
 
     /// Posts a job. Fails if the previous one is not finished and collected.
     pub fn post(&self, job: JobFn, arg: u64) -> Result<(), MailboxBusy> {
+        self.post_with(job, arg, false)
+    }
+
+    /// Posts a job nobody waits for (a thread handed to an LPAR): its result is dropped and
+    /// the mailbox empties when it ends.
+    pub fn post_detached(&self, job: JobFn, arg: u64) -> Result<(), MailboxBusy> {
+        self.post_with(job, arg, true)
+    }
+
+    fn post_with(&self, job: JobFn, arg: u64, detached: bool) -> Result<(), MailboxBusy> {
         let mut slot = self.job.lock();
         if self.state.load(Ordering::Acquire) != MB_EMPTY {
             return Err(MailboxBusy);
         }
         *slot = Some((job, arg));
+        self.detached.store(detached, Ordering::Relaxed);
         self.state.store(MB_POSTED, Ordering::Release);
         Ok(())
     }
@@ -85,7 +104,8 @@ impl Mailbox {
     /// Records the result of the taken job (owning thread).
     pub fn finish(&self, result: u64) {
         self.result.store(result, Ordering::Relaxed);
-        self.state.store(MB_DONE, Ordering::Release);
+        let next = if self.detached.load(Ordering::Relaxed) { MB_EMPTY } else { MB_DONE };
+        self.state.store(next, Ordering::Release);
     }
 
     /// The result, once the job is done; empties the mailbox.
@@ -128,7 +148,20 @@ pub struct PerCpu {
     pub opal_save: [u64; 8],
     /// The caller's r3–r10 during an OPAL call.
     pub opal_args: [u64; 8],
+    /// Address of the vCPU this thread is running in an LPAR (partitioned mode), 0 when the
+    /// thread runs no guest. Exceptions taken from guest state are guest exits of this vCPU.
+    pub guest: AtomicU64,
+    /// The hypervisor's callee-saved registers while a guest runs (LR, CR, r1, r2, r13–r31),
+    /// written and read only by the guest launch and leave code of this thread.
+    pub host_context: UnsafeCell<[u64; HOST_CONTEXT_WORDS]>,
 }
+
+/// Words of [`PerCpu::host_context`].
+pub const HOST_CONTEXT_WORDS: usize = 24;
+
+// SAFETY: every field is either atomic, behind a lock, or (`host_context`, the scratch and
+// OPAL save words) only touched by the thread that owns the slot.
+unsafe impl Sync for PerCpu {}
 
 /// Slots of [`PerCpu::opal_save`].
 pub mod opal_save {
@@ -160,6 +193,8 @@ impl PerCpu {
             mailbox: Mailbox::new(),
             opal_save: [0; 8],
             opal_args: [0; 8],
+            guest: AtomicU64::new(0),
+            host_context: UnsafeCell::new([0; HOST_CONTEXT_WORDS]),
         }
     }
 

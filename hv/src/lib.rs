@@ -13,6 +13,7 @@
 extern crate alloc;
 
 pub mod config;
+pub mod lpar_tree;
 pub mod lpar;
 pub mod nested;
 pub mod radix;

@@ -500,10 +500,10 @@ fn uart_not_present() {
 
 #[test]
 fn uart_used_twice_with_the_firmware_console() {
-    // On the 4-core machine "auto" is the lowest port, 0x2f8.
+    // On the 4-core machine (UARTs 0x2f8 and 0x3f8) "auto" is COM1, 0x3f8.
     let error = expect(
         only_error(check_with(
-            &after_a(&["console = { type = \"uart\", port = 0x2f8 }"]),
+            &after_a(&["console = { type = \"uart\", port = 0x3f8 }"]),
             &machine("4core"),
             false,
         )),
@@ -512,7 +512,7 @@ fn uart_used_twice_with_the_firmware_console() {
         "console.port",
         Some("a"),
     );
-    assert_eq!(error.kind, Kind::UartUsedTwice { port: 0x2f8, other: "the firmware".into() });
+    assert_eq!(error.kind, Kind::UartUsedTwice { port: 0x3f8, other: "the firmware".into() });
 }
 
 #[test]

@@ -129,8 +129,13 @@ fn lpar_uarts_must_exist_and_not_be_the_firmware_console() {
     let config = through_blob(&config);
     let failure = check_against(&config, &machine("1chip")).expect_err("mismatch");
     assert_eq!(failure.mismatches[0].kind, MismatchKind::UartMissing { port: 0x2f8 });
-    // On the 4-core tree, 0x2f8 exists but "auto" picks it (lowest port) for the firmware.
+    // On the 4-core tree 0x2f8 exists and is free ("auto" is COM1, 0x3f8, for the firmware);
+    // 0x3f8 would be the firmware's.
+    assert!(check_against(&config, &machine("4core")).is_ok());
+    let mut config = small_example();
+    config.lpars[1].console = Console::Uart { port: 0x3f8 };
+    let config = through_blob(&config);
     let failure = check_against(&config, &machine("4core")).expect_err("mismatch");
-    assert_eq!(failure.mismatches[0].kind, MismatchKind::UartIsFirmwareConsole { port: 0x2f8 });
+    assert_eq!(failure.mismatches[0].kind, MismatchKind::UartIsFirmwareConsole { port: 0x3f8 });
     assert!(failure.may_start(1) && !failure.may_start(2));
 }

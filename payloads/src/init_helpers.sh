@@ -147,3 +147,27 @@ oxitest_wake_every_cpu() {
         taskset -c "$from" sh -c "for c in \$(seq 0 $last); do taskset -c \$c true; done"
     done
 }
+
+# oxitest_dt_string NAME: a string property of the device tree's root node, or "absent".
+oxitest_dt_string() {
+    [ -r "/proc/device-tree/$1" ] || { echo "absent"; return 1; }
+    tr -d '\000' < "/proc/device-tree/$1"
+    echo
+}
+
+# oxitest_isolation_probe ADDRESS: reads 8 bytes at a physical address through /dev/mem (a
+# partitioned-mode test gives one just past the LPAR's memory). Inside an LPAR the access
+# must fail: the process dies (signal) or the read is refused. Prints what happened; succeeds
+# only when the read did not return data.
+oxitest_isolation_probe() {
+    [ -n "$1" ] || { echo "no address (oxitest.probe=)"; return 1; }
+    echo "reading 8 bytes at physical $1 through /dev/mem"
+    ( devmem "$1" 64 ) > /tmp/oxitest.probe 2>&1
+    status=$?
+    echo "devmem exit status $status, output: $(cat /tmp/oxitest.probe)"
+    if [ "$status" -eq 0 ]; then
+        echo "ISOLATION BROKEN: the read returned data"
+        return 1
+    fi
+    echo "isolation holds: the read failed"
+}

@@ -83,12 +83,15 @@ impl InitScript {
     /// The standard checks and actions documented in `docs/payloads.md`.
     pub fn standard() -> Self {
         let mut s = Self::empty();
-        let checks: [(&str, &str); 12] = [
+        let checks: [(&str, &str); 15] = [
             ("uname", "uname -a"),
             ("cmdline", "cat /proc/cmdline"),
             ("cpuinfo-processors", "grep -c ^processor /proc/cpuinfo"),
             ("cpus-online", "cat /sys/devices/system/cpu/online"),
             ("cpus-possible", "cat /sys/devices/system/cpu/possible"),
+            ("meminfo", "grep -E '^(MemTotal|MemFree):' /proc/meminfo"),
+            ("partition-name", "oxitest_dt_string ibm,partition-name"),
+            ("lparcfg", "head -n 40 /proc/ppc64/lparcfg"),
             ("interrupts-1", "cat /proc/interrupts"),
             ("interrupts-2", "oxitest_wake_every_cpu && sleep 1 && cat /proc/interrupts"),
             ("date", "date -u '+%Y-%m-%dT%H:%M:%SZ'"),
@@ -100,8 +103,16 @@ impl InitScript {
         for (name, script) in checks {
             s.checks.push(Check { name: name.into(), script: script.into() });
         }
-        let actions: [(&str, &str, Finish); 5] = [
+        let actions: [(&str, &str, Finish); 6] = [
             ("reboot", ":", Finish::Reboot),
+            (
+                "lpar-host",
+                "oxitest_run isolation oxitest_isolation_probe \"$(oxitest_param probe)\"\n\
+                 oxitest_run after-isolation echo still running\n\
+                 sleep \"$(oxitest_param alive-seconds 10)\"\n\
+                 oxitest_run alive cat /proc/uptime",
+                Finish::PowerOff,
+            ),
             ("shell", "busybox --install -s /bin\nsetsid cttyhack sh -l", Finish::PowerOff),
             (
                 "nvram-write",

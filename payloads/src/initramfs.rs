@@ -23,7 +23,7 @@ use crate::Error;
 /// Busybox applets linked into `/bin` (what `/init` and its helpers call, plus a few that make
 /// the `shell` action usable before `busybox --install`).
 pub const APPLETS: &[&str] = &[
-    "awk", "cat", "cttyhack", "date", "dd", "dmesg", "echo", "grep", "head", "hwclock", "insmod", "ls",
+    "awk", "cat", "cttyhack", "date", "dd", "devmem", "dmesg", "echo", "grep", "head", "hwclock", "insmod", "ls",
     "lsmod", "mkdir", "mount", "od", "poweroff", "printf", "reboot", "sed", "seq", "setsid", "sh", "sleep",
     "taskset", "timeout", "tr", "true", "uname", "wc",
 ];
@@ -202,7 +202,7 @@ mod tests {
     fn applets_cover_the_commands_init_runs() {
         let script = InitScript::standard().render();
         for command in
-            ["mount", "cat", "grep", "sleep", "date", "hwclock", "od", "dd", "awk", "tr", "poweroff"]
+            ["mount", "cat", "grep", "sleep", "date", "hwclock", "od", "dd", "awk", "tr", "poweroff", "devmem", "head"]
         {
             assert!(script.contains(command), "{command} unused: drop it from the test");
             assert!(APPLETS.contains(&command), "{command} missing from APPLETS");

@@ -1,7 +1,7 @@
 //! The boot thread: from the device tree QEMU (or hostboot) hands over to a described,
 //! running machine — console, BMC, every hardware thread, XSCOM — and then what to boot.
 
-use super::{console, cpus, flash, opal, power, xive, HEAP, LOGGER};
+use super::{console, cpus, flash, opal, partition, power, xive, HEAP, LOGGER};
 use alloc::vec::Vec;
 use core::ptr;
 use log::{error, info, warn, LevelFilter};
@@ -114,6 +114,8 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
         Some(SelfTest::Panic) => panic!("selftest: panic requested"),
         None => {}
     }
+    let online = cpus::online(cpus::arrived(low_base));
+    partition::start(&platform, me, &online);
     boot_payload(me, platform, &fdt, low_base)
 }
 

@@ -126,3 +126,8 @@ pub fn run_on(target: &PerCpu, job: JobFn, arg: u64, timeout_us: u64) -> Result<
     })?;
     result.ok_or(TimedOut)
 }
+
+/// Wakes `target` (a hypervisor doorbell), e.g. after posting it a job.
+pub fn wake(target: &PerCpu) {
+    cpu::doorbell_send(target.pir);
+}

@@ -52,3 +52,9 @@ core::arch::global_asm!(
     SECONDARY_MAIN = sym cpus::secondary_main,
     EXCEPTION_ENTRY = sym traps::exception_entry,
 );
+
+/// Where the exception entry code saves the interrupted state of the thread owning `cpu`,
+/// which is also where a guest's registers are while it runs on that thread.
+pub fn guest_frame(cpu: &PerCpu) -> *mut ExceptionFrame {
+    (cpu as *const PerCpu as u64 + EXC_SP_OFFSET + ABI_FRAME) as *mut ExceptionFrame
+}

@@ -128,3 +128,10 @@ pub fn store_nvram(offset: usize, data: &[u8]) {
         }
     }
 }
+
+/// The content of flash partition `name` (ECC removed); `None` without flash or without
+/// that partition.
+pub fn read_partition(name: &str, label: &'static str) -> Option<Result<alloc::vec::Vec<u8>, FlashError>> {
+    let mut flash = FLASH.lock();
+    flash.as_mut()?.read_named(name, label)
+}

@@ -6,6 +6,7 @@
 //! * [`console`] — the UART console and the time stamps of the log.
 //! * [`flash`] — the host flash (PNOR): partition table, BOOTKERNEL, NVRAM.
 //! * [`opal`] — OPAL calls at run time: entry, per-thread lookup, the firmware services.
+//! * [`partition`] — partitioned mode: the hypervisor, its LPARs, hcalls and RTAS.
 //! * [`power`] — power off and reboot through the BMC; stopping the machine.
 //! * [`traps`] — unexpected exceptions and panics.
 //! * [`xive`] — the interrupt controllers: bring-up, device-tree node, OPAL XIVE calls.
@@ -16,6 +17,7 @@ mod cpus;
 mod entry;
 mod flash;
 mod opal;
+mod partition;
 mod power;
 mod traps;
 mod xive;

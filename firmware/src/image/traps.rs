@@ -25,9 +25,13 @@ fn park() -> ! {
     }
 }
 
-/// Called by the exception entry code with the saved state. Every exception is unexpected
-/// for now: report it and stop the thread; the boot thread's loss stops the machine.
+/// Called by the exception entry code with the saved state. Guest exits go to the
+/// hypervisor; every other exception is unexpected: report it and stop the thread; the boot
+/// thread's loss stops the machine.
 pub extern "C" fn exception_entry(frame: &mut ExceptionFrame) -> u64 {
+    if let Some(resume) = super::partition::guest_exit_of_this_thread(frame) {
+        return resume;
+    }
     let me = this_cpu();
     if me.exception_depth.fetch_add(1, Ordering::AcqRel) > 0 {
         LOGGER.write_emergency(format_args!(

@@ -121,7 +121,7 @@ impl fmt::Display for ByteSize {
 /// The console the firmware (and the multiplexed virtual terminals) use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirmwareConsole {
-    /// The UART `/chosen/stdout-path` names, else the lowest LPC I/O port.
+    /// The UART `/chosen/stdout-path` names, else COM1 (0x3f8), else the lowest LPC I/O port.
     Auto,
     /// The UART at this LPC I/O port.
     Uart {

@@ -111,30 +111,29 @@ pub const H_RESOURCE: HcallStatus = -16;
 pub enum SetMode {
     /// Interrupts little-endian (true) or big-endian.
     InterruptsLittleEndian(bool),
-    /// Interrupt relocation: 0 (none) or 3 (at 0xc000_0000_0000_4000).
-    AlternateInterruptLocation(u8),
 }
 
-/// `H_SET_MODE(mflags, resource, value1, value2)`. Breakpoint and watchpoint resources
-/// are not offered (`H_P2`); Linux then runs without hardware watchpoints.
+/// `H_SET_MODE(mflags, resource, value1, value2)`.
+///
+/// Only the interrupt endianness is offered. Relocated interrupts (LPCR[AIL] = 3) are not:
+/// on POWER9, for a radix partition, LPCR[AIL] also relocates the interrupts that take the
+/// processor from the partition into the hypervisor, which runs untranslated (real mode), so
+/// the LPAR gets `H_P2` ("resource not supported") and Linux keeps real-mode vectors (and
+/// does without `scv`). Breakpoint and watchpoint resources are not offered either (`H_P2`);
+/// Linux then runs without hardware watchpoints.
 pub fn set_mode(mflags: u64, resource: u64, value1: u64, value2: u64) -> Result<SetMode, HcallStatus> {
-    match resource {
-        SET_MODE_RESOURCE_LE | SET_MODE_RESOURCE_ADDR_TRANS_MODE => {
-            if value1 != 0 {
-                return Err(H_P3);
-            }
-            if value2 != 0 {
-                return Err(H_P4);
-            }
-            match (resource, mflags) {
-                (SET_MODE_RESOURCE_LE, 0 | 1) => Ok(SetMode::InterruptsLittleEndian(mflags == 1)),
-                (SET_MODE_RESOURCE_ADDR_TRANS_MODE, 0 | 3) => {
-                    Ok(SetMode::AlternateInterruptLocation(mflags as u8))
-                }
-                _ => Err(H_UNSUPPORTED_FLAG_START),
-            }
-        }
-        _ => Err(H_P2),
+    if resource != SET_MODE_RESOURCE_LE {
+        return Err(H_P2);
+    }
+    if value1 != 0 {
+        return Err(H_P3);
+    }
+    if value2 != 0 {
+        return Err(H_P4);
+    }
+    match mflags {
+        0 | 1 => Ok(SetMode::InterruptsLittleEndian(mflags == 1)),
+        _ => Err(H_UNSUPPORTED_FLAG_START),
     }
 }
 
@@ -241,8 +240,8 @@ mod tests {
     fn set_mode_little_endian_and_ail() {
         assert_eq!(set_mode(1, 4, 0, 0), Ok(SetMode::InterruptsLittleEndian(true)));
         assert_eq!(set_mode(0, 4, 0, 0), Ok(SetMode::InterruptsLittleEndian(false)));
-        assert_eq!(set_mode(3, 3, 0, 0), Ok(SetMode::AlternateInterruptLocation(3)));
-        assert_eq!(set_mode(2, 3, 0, 0), Err(H_UNSUPPORTED_FLAG_START));
+        assert_eq!(set_mode(2, 4, 0, 0), Err(H_UNSUPPORTED_FLAG_START));
+        assert_eq!(set_mode(3, 3, 0, 0), Err(H_P2), "relocated interrupts not offered");
         assert_eq!(set_mode(1, 4, 1, 0), Err(H_P3));
         assert_eq!(set_mode(1, 4, 0, 1), Err(H_P4));
         assert_eq!(set_mode(0, 2, 0x1000, 0), Err(H_P2), "DAWR not offered");

@@ -185,6 +185,48 @@ impl TimeOfDay {
     }
 }
 
+/// Days from 1970-01-01 to the given date (proleptic Gregorian calendar; March-based years
+/// make February the last month, so leap days need no special case).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let m = i64::from(month);
+    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Seconds since 1970-01-01 00:00:00 UTC of a time of day (nanoseconds dropped).
+pub fn to_seconds(t: &TimeOfDay) -> i64 {
+    let days = days_from_civil(i64::from(t.year), t.month, t.day);
+    days * 86_400 + i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second)
+}
+
+/// The time of day `seconds` after 1970-01-01 00:00:00 UTC.
+pub fn from_seconds(seconds: i64) -> TimeOfDay {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    TimeOfDay {
+        year: year.clamp(0, i64::from(u32::MAX)) as u32,
+        month,
+        day,
+        hour: (rest / 3600) as u32,
+        minute: (rest % 3600 / 60) as u32,
+        second: (rest % 60) as u32,
+        nanosecond: 0,
+    }
+}
+
 /// A decoded request, its arguments checked for form (what they refer to is for the caller).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request {
@@ -342,6 +384,19 @@ mod tests {
         assert!(matches!(ok, Request::SetTimeOfDay(t) if t.year == 2026 && t.second == 59));
         block(&mut mem, 0, &[0x2002, 7, 1, 2026, 13, 21, 23, 59, 59, 0]);
         assert_eq!(decode(&read_call(&mem, 0).unwrap()), Err(RTAS_PARAMETER_ERROR));
+    }
+
+    #[test]
+    fn seconds_and_dates_convert_both_ways() {
+        let epoch = TimeOfDay { year: 1970, month: 1, day: 1, ..Default::default() };
+        assert_eq!(to_seconds(&epoch), 0);
+        // 2026-11-21 12:34:56 UTC, checked with `date -u -d @1795264496`.
+        let t = TimeOfDay { year: 2026, month: 11, day: 21, hour: 12, minute: 34, second: 56, nanosecond: 0 };
+        assert_eq!(to_seconds(&t), 1_795_264_496);
+        assert_eq!(from_seconds(1_795_264_496), t);
+        let leap = TimeOfDay { year: 2024, month: 2, day: 29, hour: 23, minute: 59, second: 59, nanosecond: 0 };
+        assert_eq!(from_seconds(to_seconds(&leap)), leap);
+        assert_eq!(from_seconds(to_seconds(&leap) + 1), TimeOfDay { year: 2024, month: 3, day: 1, ..Default::default() });
     }
 
     #[test]

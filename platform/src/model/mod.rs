@@ -174,12 +174,18 @@ impl Platform {
     }
 
     /// The UART to use as the firmware console: the one `/chosen/stdout-path` names, else
-    /// the lowest I/O port (COM1 at 0x3f8 on OpenPOWER machines).
+    /// COM1 (I/O port 0x3f8, QEMU's first `-serial`), else the lowest I/O port.
     pub fn console_uart(&self) -> Option<&Uart> {
         let wanted = self.chosen.stdout_path.as_deref();
-        wanted.and_then(|p| self.uarts.iter().find(|u| u.path == p)).or_else(|| self.uarts.first())
+        wanted
+            .and_then(|p| self.uarts.iter().find(|u| u.path == p))
+            .or_else(|| self.uarts.iter().find(|u| u.io_port == COM1_PORT))
+            .or_else(|| self.uarts.first())
     }
 }
+
+/// The LPC I/O port of the first PC serial port (COM1), QEMU's first `-serial`.
+pub const COM1_PORT: u32 = 0x3f8;
 
 /// Why the device tree could not be turned into a platform model.
 #[derive(Debug, Clone, PartialEq, Eq)]
