@@ -66,6 +66,8 @@
     .set PC_R12,  {PC_SCRATCH} + 8
     .set PC_CTR,  {PC_SCRATCH} + 16
     .set PC_CFAR, {PC_SCRATCH} + 24
+    .set PC_R0,   {PC_SCRATCH} + 32
+    .set PC_VEC,  {PC_SCRATCH} + 40
 
     /* Load a 32-bit absolute address (everything the firmware links is below 2 GiB). */
     .macro load_addr reg, sym
@@ -295,8 +297,25 @@ secondary_thread_high:
     .balign 16
     .globl exception_common
 exception_common:
+    std   0, PC_R0(1)
+    std   12, PC_VEC(1)
     mr    11, 1
     addi  1, 11, {EXC_SP_OFFSET}
+    /* An exception taken while this thread already runs on its exception stack (a wake-up
+     * from `stop` inside a guest exit handler, or a fault while reporting one) gets its
+     * frame below the interrupted stack pointer, past its red zone, so the outer frame (for
+     * a guest exit: the guest's registers) stays intact. */
+    mfspr 0, SPR_HSPRG1
+    cmpld 0, 1
+    bgt   14f
+    addi  12, 11, {PERCPU_DATA_SIZE} + {NESTED_MIN}
+    cmpld 0, 12
+    blt   14f
+    li    12, -({NESTED_FRAME} + 288)
+    add   1, 0, 12
+    clrrdi 1, 1, 4
+14: ld    0, PC_R0(11)
+    ld    12, PC_VEC(11)
     save_gpr 0
     mfspr 0, SPR_HSPRG1
     std   0, F_GPR + 8 (1)

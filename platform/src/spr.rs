@@ -14,12 +14,13 @@ pub const fn ppc_bit(n: u32) -> u64 {
 pub mod num {
     /// Data Storage Interrupt Status Register.
     pub const DSISR: u32 = 18;
-    /// Authority Mask Register (storage protection keys).
-    pub const AMR: u32 = 13;
+    /// Authority Mask Register (storage protection keys), privileged number (13 is the
+    /// problem-state alias).
+    pub const AMR: u32 = 29;
     /// Data Stream Control Register (privileged number).
     pub const DSCR: u32 = 17;
-    /// Authority Mask Override Register.
-    pub const AMOR: u32 = 29;
+    /// Authority Mask Override Register: which AMR bits the OS may change.
+    pub const AMOR: u32 = 349;
     /// Process Identification Register (radix process id).
     pub const PIDR: u32 = 48;
     /// Instruction Authority Mask Register.

@@ -95,7 +95,7 @@ pub fn idle_loop(me: &PerCpu) -> ! {
             me.mailbox.finish(result);
             continue;
         }
-        cpu::stop_light();
+        cpu::stop_idle();
     }
 }
 

@@ -13,6 +13,9 @@ const ABI_FRAME: u64 = 128;
 /// top of the exception stack.
 const EXC_SP_OFFSET: u64 =
     (memmap::PERCPU_EXC_STACK_TOP - size_of::<ExceptionFrame>() as u64 - ABI_FRAME) & !15;
+/// Stack an exception nested on the exception stack needs below the interrupted stack
+/// pointer (its frame and its handler); with less room left it takes the top frame instead.
+const NESTED_MIN: u64 = 0x1000;
 /// Initial stack pointer offset in a slot.
 const STACK_INIT_OFFSET: u64 = memmap::PERCPU_STACK_TOP - ABI_FRAME;
 
@@ -48,6 +51,9 @@ core::arch::global_asm!(
     PERCPU_SLOT_SHIFT = const memmap::PERCPU_SLOT_SHIFT,
     STACK_INIT_OFFSET = const STACK_INIT_OFFSET,
     EXC_SP_OFFSET = const EXC_SP_OFFSET,
+    PERCPU_DATA_SIZE = const memmap::PERCPU_DATA_SIZE,
+    NESTED_MIN = const NESTED_MIN,
+    NESTED_FRAME = const ABI_FRAME + size_of::<ExceptionFrame>() as u64,
     BOOT_MAIN = sym boot::boot_main,
     SECONDARY_MAIN = sym cpus::secondary_main,
     EXCEPTION_ENTRY = sym traps::exception_entry,

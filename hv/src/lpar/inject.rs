@@ -23,6 +23,8 @@ pub mod vector {
     pub const SYSTEM_RESET: u64 = 0x100;
     /// Machine check (an access outside the LPAR's memory).
     pub const MACHINE_CHECK: u64 = 0x200;
+    /// External interrupt (an XICS interrupt: an IPI).
+    pub const EXTERNAL: u64 = 0x500;
     /// Program (illegal instruction).
     pub const PROGRAM: u64 = 0x700;
     /// System call (an `sc 1` from problem state is the OS's business).

@@ -60,8 +60,10 @@ pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
             unsafe { mtspr::<{ num::HMER }>(0) };
         }
         0x980 => {
-            // SAFETY: re-arming the hypervisor decrementer far away; it is not used.
-            unsafe { mtspr::<{ num::HDEC }>(0x7fff_ffff) };
+            // The retry timer of an interrupt the guest could not take (see
+            // `deliver_pending`), or its far-away default.
+            // SAFETY: re-arming the hypervisor decrementer far away.
+            unsafe { mtspr::<{ num::HDEC }>(HDEC_FAR) };
         }
         0x100 => reflect(lpar, f, vector::SYSTEM_RESET, 0),
         0x200 => reflect(lpar, f, vector::MACHINE_CHECK, 0),
@@ -70,8 +72,33 @@ pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
             stop_lpar(lpar, vcpu, StopReason::Crash);
         }
     }
-    run::sync_mer(vcpu);
+    deliver_pending(lpar, vcpu, f);
     1
+}
+
+/// Hypervisor decrementer value when nothing is waiting (about 4 s).
+pub const HDEC_FAR: u64 = 0x7fff_ffff;
+/// Hypervisor decrementer value while an interrupt waits for the guest to enable external
+/// interrupts (about 100 µs at 512 MHz).
+const HDEC_RETRY: u64 = 51_200;
+
+/// Presents the vCPU's pending XICS interrupt, if any, on the way back to the guest: with
+/// external interrupts enabled (MSR[EE]) it is delivered now, as the processor would;
+/// otherwise LPCR[MER] (mediated external exception request) asks the processor to deliver
+/// it when the guest enables them, and a short hypervisor decrementer brings the vCPU back
+/// here in case the processor does not (QEMU does not model MER).
+fn deliver_pending(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) {
+    let pending = vcpu.icp.lock().pending();
+    if pending && f.hsrr1 & Msr::EE.bits() != 0 {
+        run::set_mer(false);
+        reflect(lpar, f, vector::EXTERNAL, 0);
+    } else {
+        run::set_mer(pending);
+        if pending {
+            // SAFETY: the hypervisor decrementer only brings this vCPU back to the hypervisor.
+            unsafe { mtspr::<{ num::HDEC }>(HDEC_RETRY) };
+        }
+    }
 }
 
 /// Delivers interrupt `vector` to the LPAR's OS at the exit address.
@@ -234,11 +261,20 @@ fn cede(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) -> HcallStatus {
         if vcpu.prodded.swap(false, Ordering::AcqRel) || vcpu.icp.lock().pending() {
             break;
         }
+        // A sibling thread sent a privileged doorbell (`msgsndp`, Linux's IPI between threads
+        // of a core): the guest takes it once it runs with interrupts enabled.
+        if cpu::mfspr::<{ num::DPDES }>() != 0 {
+            break;
+        }
         // The 32-bit decrementer is negative: its interrupt is pending for the guest.
         if (cpu::mfspr::<{ num::DEC }>() as u32 as i32) < 0 {
             break;
         }
-        cpu::stop_light();
+        let me = crate::image::cpus::this_cpu();
+        me.stopped_for_events.store(true, Ordering::Release);
+        // SAFETY: `stopped_for_events` makes the exception code resume here on wake-up.
+        unsafe { cpu::stop_wake_on_events() };
+        me.stopped_for_events.store(false, Ordering::Release);
     }
     f.hsrr1 |= Msr::EE.bits();
     H_SUCCESS

@@ -210,7 +210,16 @@ impl Lpar {
 
     /// The LPCR its vCPUs run with (without MER, which each vCPU sets for itself).
     pub fn guest_lpcr(&self) -> u64 {
-        let fixed = Lpcr::HR | Lpcr::UPRT | Lpcr::GTSE | Lpcr::HVICE | Lpcr::HDEE | Lpcr::DEE | Lpcr::EEE | Lpcr::OEE;
+        let fixed = Lpcr::HR
+            | Lpcr::UPRT
+            | Lpcr::GTSE
+            | Lpcr::HVICE
+            | Lpcr::HDICE
+            | Lpcr::PDEE
+            | Lpcr::HDEE
+            | Lpcr::DEE
+            | Lpcr::EEE
+            | Lpcr::OEE;
         let default_prefetch_depth = 4u64 << (63 - 11);
         fixed.bits() | default_prefetch_depth | self.lpcr_bits.load(Ordering::Acquire)
     }

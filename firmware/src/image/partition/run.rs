@@ -34,11 +34,10 @@ pub enum Leave {
 }
 
 /// Facilities the LPAR may use (HFSCR, hypervisor facility status and control register):
-/// FP, VMX/VSX, DSCR, PMU, BHRB, EBB, TAR, and `msgsndp` when it owns whole cores.
-/// Transactional memory is not offered (not in the device tree either).
+/// FP, VMX/VSX, DSCR, PMU, BHRB, EBB, TAR. Not offered: transactional memory (not in the
+/// device tree either) and MSGP (`msgsndp` between threads of a core, which in
+/// LPAR-per-thread mode reaches no sibling; the device tree shows no siblings).
 const HFSCR_FACILITIES: u64 = 0x19f;
-/// HFSCR MSGP (bit 53): `msgsndp` between threads of the core.
-const HFSCR_MSGP: u64 = 0x400;
 
 /// Packs an LPAR index and a vCPU into a mailbox argument.
 pub fn job_argument(lpar: usize, vcpu: &Vcpu) -> u64 {
@@ -108,7 +107,6 @@ fn run_vcpu(vcpu: &'static Vcpu) {
 /// SPRs in their reset state.
 fn load_partition_context(lpar: &super::lpar::Lpar, vcpu: &Vcpu) {
     mmu::load_ptcr();
-    let hfscr = if lpar.config.whole_cores { HFSCR_FACILITIES | HFSCR_MSGP } else { HFSCR_FACILITIES };
     vcpu.lpcr_generation.store(lpar.lpcr_generation.load(Ordering::Acquire), Ordering::Release);
     // SAFETY: these are the values a freshly reset partition's thread has; LPIDR and LPCR
     // only take effect for guest state, entered with hrfid after this.
@@ -117,7 +115,7 @@ fn load_partition_context(lpar: &super::lpar::Lpar, vcpu: &Vcpu) {
         cpu::isync();
         mtspr::<{ num::LPCR }>(lpar.guest_lpcr());
         mtspr::<{ num::PIDR }>(0);
-        mtspr::<{ num::HFSCR }>(hfscr);
+        mtspr::<{ num::HFSCR }>(HFSCR_FACILITIES);
         mtspr::<{ num::PCR }>(0);
         mtspr::<{ num::AMOR }>(u64::MAX);
         mtspr::<{ num::AMR }>(0);
@@ -135,16 +133,15 @@ fn load_partition_context(lpar: &super::lpar::Lpar, vcpu: &Vcpu) {
         mtspr::<{ num::DAR }>(0);
         mtspr::<{ num::DSISR }>(0);
         mtspr::<{ num::DEC }>(0x7fff_ffff);
-        mtspr::<{ num::HDEC }>(0x7fff_ffff);
+        mtspr::<{ num::HDEC }>(super::exits::HDEC_FAR);
     }
     cpu::isync();
-    sync_mer(vcpu);
+    set_mer(vcpu.icp.lock().pending());
 }
 
-/// Brings this thread's LPCR[MER] (mediated external exception request) in line with the
-/// vCPU's XICS presenter: the guest takes an external interrupt as soon as it enables them.
-pub fn sync_mer(vcpu: &Vcpu) {
-    let pending = vcpu.icp.lock().pending();
+/// Sets or clears this thread's LPCR[MER] (mediated external exception request): with MER
+/// set the guest takes an external interrupt as soon as it enables them.
+pub fn set_mer(pending: bool) {
     let lpcr = cpu::mfspr::<{ num::LPCR }>();
     let wanted = if pending { lpcr | Lpcr::MER.bits() } else { lpcr & !Lpcr::MER.bits() };
     if wanted != lpcr {

@@ -355,18 +355,10 @@ pub fn load_images(lpar: &Lpar) -> Result<(), String> {
 
 /// The LPAR's device tree.
 fn device_tree(lpar: &Lpar, initrd: Option<(u64, u64)>, rtas_base: u64) -> Result<Vec<u8>, String> {
-    let cores: Vec<Vec<u32>> = if lpar.config.whole_cores {
-        let mut cores: Vec<Vec<u32>> = Vec::new();
-        for v in &lpar.vcpus {
-            match cores.last_mut() {
-                Some(core) if core[0] >> 2 == v.pir >> 2 => core.push(v.pir),
-                _ => cores.push(alloc::vec![v.pir]),
-            }
-        }
-        cores
-    } else {
-        lpar.vcpus.iter().map(|v| alloc::vec![v.pir]).collect()
-    };
+    // One thread per CPU node, so Linux sees no SMT siblings and sends every IPI through
+    // the interrupt controller (H_IPI). With siblings it would use `msgsndp`, which on a
+    // POWER9 in LPAR-per-thread mode (what QEMU `powernv9` models) reaches no other thread.
+    let cores: Vec<Vec<u32>> = lpar.vcpus.iter().map(|v| alloc::vec![v.pir]).collect();
     let core_refs: Vec<&[u32]> = cores.iter().map(|c| c.as_slice()).collect();
     let services: Vec<(&str, u32)> = rtas::tokens().collect();
     let spec = LparTreeSpec {
