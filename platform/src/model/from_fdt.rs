@@ -126,8 +126,8 @@ pub fn parse_fdt_with_console(blob: &[u8]) -> ParseOutcome {
     ParseOutcome { platform: assemble(&root, found, chosen), console }
 }
 
-/// The console UART among those found: `/chosen/stdout-path`, else the lowest I/O port on
-/// the primary LPC bus.
+/// The console UART among those found, by the rule of [`Platform::console_uart`]:
+/// `/chosen/stdout-path`, else COM1 (0x3f8), else the lowest I/O port on the primary LPC bus.
 fn console_of(found: &Found, chosen: &Chosen) -> Option<Uart> {
     let primary = found.lpcs.iter().find(|(_, p)| *p).or(found.lpcs.first()).map(|(l, _)| &l.path)?;
     let on_bus = || found.uarts.iter().filter(|(bus, _)| bus == primary).map(|(_, u)| u);
@@ -135,6 +135,7 @@ fn console_of(found: &Found, chosen: &Chosen) -> Option<Uart> {
         .stdout_path
         .as_deref()
         .and_then(|p| on_bus().find(|u| u.path == p))
+        .or_else(|| on_bus().find(|u| u.io_port == super::COM1_PORT))
         .or_else(|| on_bus().min_by_key(|u| u.io_port))
         .cloned()
 }

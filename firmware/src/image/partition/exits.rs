@@ -115,17 +115,19 @@ fn reflect(lpar: &Lpar, f: &mut ExceptionFrame, vector: u64, cause: u64) {
 
 /// The LPAR touched a real address its partition-scoped table does not map: outside its
 /// memory. Logged, and a machine check for its OS, as a real machine gives for an access to
-/// nothing.
+/// nothing (Linux kills the program that did it, or panics if its kernel did).
 fn outside_memory(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) {
-    let address = if f.vector == 0xe00 { f.hdar } else { f.hsrr0 };
+    // ASDR (access segment descriptor register) holds the guest real page that has no
+    // partition-scoped translation; HDAR the effective address the program used.
+    let guest_real = f.asdr & !0xfff;
+    let access = if f.vector == 0xe00 { "data access" } else { "instruction fetch" };
     warn!(
-        "{}: vCPU {:#x} accessed guest real address {:#x} (ASDR {:#x}) outside its {} MiB at {:#x}; machine check delivered",
+        "{}: vCPU {:#x}: {access} at guest real address {guest_real:#x} (effective {:#x}, instruction at {:#x}) is outside its {} MiB; machine check delivered",
         lpar.label(),
         vcpu.pir,
-        address,
-        f.asdr,
+        if f.vector == 0xe00 { f.hdar } else { f.hsrr0 },
+        f.hsrr0,
         lpar.carve.size >> 20,
-        f.hsrr0
     );
     reflect(lpar, f, vector::MACHINE_CHECK, 0);
 }

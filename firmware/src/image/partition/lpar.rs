@@ -102,7 +102,8 @@ pub enum LparState {
     Stopping = 2,
 }
 
-/// Counters of guest exits, for `docs/perf.md` and the stop message.
+/// Counters of guest exits since the LPAR's last boot, for `docs/perf.md` and the stop
+/// message.
 #[derive(Default)]
 pub struct Stats {
     /// Every exit to the hypervisor.
@@ -115,6 +116,14 @@ pub struct Stats {
     pub doorbells: AtomicU64,
     /// Of which reflected interrupts (program, machine check, system call from user).
     pub reflected: AtomicU64,
+}
+
+impl Stats {
+    fn reset(&self) {
+        for counter in [&self.exits, &self.hcalls, &self.cedes, &self.doorbells, &self.reflected] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 /// What an LPAR boots, kept in hypervisor memory for reboots.
@@ -238,6 +247,7 @@ impl Lpar {
     /// to start. Runs on the thread of the boot vCPU.
     pub fn prepare_boot(&self) -> Result<(), String> {
         let boot = self.boots.fetch_add(1, Ordering::AcqRel) + 1;
+        self.stats.reset();
         let started = crate::image::console::uptime_us();
         self.lpcr_bits.store(0, Ordering::Release);
         self.lpcr_generation.fetch_add(1, Ordering::AcqRel);
