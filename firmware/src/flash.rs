@@ -109,9 +109,15 @@ impl<D: FlashDevice> Pnor<D> {
 
     /// Reads the content of the partition called `name` (ECC removed) into a new buffer;
     /// `None` if there is no such partition. Errors name it as `label`.
-    pub fn read_named(&mut self, name: &str, label: &'static str) -> Option<Result<alloc::vec::Vec<u8>, FlashError>> {
+    pub fn read_named(
+        &mut self,
+        name: &str,
+        label: &'static str,
+    ) -> Option<Result<alloc::vec::Vec<u8>, FlashError>> {
         let p = self.table.find(name).map(|(_, p)| *p)?;
-        let Ok(len) = usize::try_from(p.content_len()) else { return Some(Err(FlashError::TooLarge(label, p.content_len()))) };
+        let Ok(len) = usize::try_from(p.content_len()) else {
+            return Some(Err(FlashError::TooLarge(label, p.content_len())));
+        };
         let words = len.div_ceil(ecc::DATA_BYTES_PER_WORD);
         let mut out = vec![0u8; words * ecc::DATA_BYTES_PER_WORD];
         let mut scratch = vec![0u8; if p.has_ecc() { words * ecc::RAW_BYTES_PER_WORD } else { 0 }];

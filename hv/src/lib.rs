@@ -13,8 +13,8 @@
 extern crate alloc;
 
 pub mod config;
-pub mod lpar_tree;
 pub mod lpar;
+pub mod lpar_tree;
 pub mod nested;
-pub mod radix;
 pub mod papr;
+pub mod radix;

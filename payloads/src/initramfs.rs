@@ -23,9 +23,9 @@ use crate::Error;
 /// Busybox applets linked into `/bin` (what `/init` and its helpers call, plus a few that make
 /// the `shell` action usable before `busybox --install`).
 pub const APPLETS: &[&str] = &[
-    "awk", "cat", "cttyhack", "date", "dd", "devmem", "dmesg", "echo", "grep", "head", "hwclock", "insmod", "ls",
-    "lsmod", "mkdir", "mount", "od", "poweroff", "printf", "reboot", "sed", "seq", "setsid", "sh", "sleep",
-    "taskset", "timeout", "tr", "true", "uname", "wc",
+    "awk", "cat", "cttyhack", "date", "dd", "devmem", "dmesg", "echo", "grep", "head", "hwclock", "insmod",
+    "ls", "lsmod", "mkdir", "mount", "od", "poweroff", "printf", "reboot", "sed", "seq", "setsid", "sh",
+    "sleep", "taskset", "timeout", "tr", "true", "uname", "wc",
 ];
 
 /// Builds a test initramfs: start from [`TestInitramfs::new`], extend, then write.
@@ -201,9 +201,10 @@ mod tests {
     #[test]
     fn applets_cover_the_commands_init_runs() {
         let script = InitScript::standard().render();
-        for command in
-            ["mount", "cat", "grep", "sleep", "date", "hwclock", "od", "dd", "awk", "tr", "poweroff", "devmem", "head"]
-        {
+        for command in [
+            "mount", "cat", "grep", "sleep", "date", "hwclock", "od", "dd", "awk", "tr", "poweroff",
+            "devmem", "head",
+        ] {
             assert!(script.contains(command), "{command} unused: drop it from the test");
             assert!(APPLETS.contains(&command), "{command} missing from APPLETS");
         }

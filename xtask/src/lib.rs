@@ -5,6 +5,7 @@
 pub mod deps;
 pub mod fuzz;
 pub mod image;
+pub mod lpar;
 pub mod payload;
 pub mod qemu;
 

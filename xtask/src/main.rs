@@ -1,9 +1,11 @@
 //! `cargo xtask` — oxiboot's one entry point for building, running and testing.
 //!
 //! * `cargo xtask build` — builds the firmware and writes `target/oxiboot.lid`.
-//! * `cargo xtask run [--direct|--bare] [--sockets N] [--append ARGS] [-- QEMU-ARGS…]` —
-//!   boots it on QEMU `powernv9` (2 cores × 4 threads per chip, 2 GiB) with the Debian kernel
-//!   and test initramfs from a PNOR image; installs QEMU and fetches the payload if needed.
+//! * `cargo xtask run [--lpar CONFIG | --opal | --direct | --bare] [--sockets N] [--append ARGS]
+//!   [-- QEMU-ARGS…]` — boots it on QEMU `powernv9`: by default in partitioned mode with the
+//!   example two-LPAR configuration (4 cores × 4 threads, 4 GiB); `--opal` boots the Debian
+//!   kernel and test initramfs from a PNOR image as OPAL firmware (2 cores × 4 threads per
+//!   chip, 2 GiB). Installs QEMU and fetches the payload if needed.
 //! * `cargo xtask test` — format and lint checks, host unit tests, and the integration tests
 //!   that boot the image under QEMU.
 
@@ -66,6 +68,9 @@ fn build() -> Result<PathBuf, String> {
 
 /// How `run` gives the firmware its payload.
 enum PayloadMode {
+    /// Partitioned mode: this LPAR configuration, its images preloaded (the default, with
+    /// `payloads/lpars/qemu-two-lpars.toml`).
+    Partitioned(PathBuf),
     /// A PNOR image with BOOTKERNEL (the default, as on a real machine).
     Flash,
     /// QEMU's `-kernel`/`-initrd` (fast).
@@ -76,14 +81,16 @@ enum PayloadMode {
 
 fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut machine = qemu::Machine::default();
-    let mut mode = PayloadMode::Flash;
+    let mut mode = PayloadMode::Partitioned(root().join(xtask::lpar::EXAMPLE_CONFIG));
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--sockets" => machine.sockets = it.next().and_then(|v| v.parse().ok()).ok_or("--sockets N")?,
             "--append" => machine.append = Some(it.next().ok_or("--append ARGS")?.clone()),
+            "--opal" => mode = PayloadMode::Flash,
             "--direct" => mode = PayloadMode::Direct,
             "--bare" => mode = PayloadMode::Bare,
+            "--lpar" => mode = PayloadMode::Partitioned(PathBuf::from(it.next().ok_or("--lpar CONFIG")?)),
             "--" => {
                 machine.extra = it.by_ref().cloned().collect();
             }
@@ -93,6 +100,19 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     deps::ensure_qemu()?;
     let image = build()?;
     match mode {
+        PayloadMode::Partitioned(config) => {
+            let p = xtask::payload::ensure()?;
+            xtask::lpar::link_payload(&p)?;
+            let blob = root().join("target/lpar/oxicfg.bin");
+            let resolved = xtask::lpar::compile(&config, &blob)?;
+            eprintln!("xtask: {} compiled: {} LPAR(s)", config.display(), resolved.lpars.len());
+            let m = xtask::lpar::partitioned_machine(&p, &blob);
+            machine = xtask::qemu::Machine {
+                extra: [m.extra.clone(), machine.extra].concat(),
+                append: machine.append,
+                ..m
+            };
+        }
         PayloadMode::Bare => {}
         PayloadMode::Flash => {
             let p = xtask::payload::ensure()?;
@@ -150,10 +170,12 @@ fn host_tool(package: &str, bin: &str, features: &[&str], args: &[String]) -> Re
 
 const HELP: &str = "usage: cargo xtask <command>
   build                      build the firmware, write target/oxiboot.lid
-  run [--direct|--bare] [--sockets N] [--append ARGS] [-- QEMU-ARGS...]
-                             boot it on QEMU powernv9 (2 cores x 4 threads per chip) with the
-                             Debian kernel + test initramfs from a PNOR image (--direct: with
-                             QEMU's -kernel/-initrd; --bare: no payload)
+  run [--lpar CONFIG|--opal|--direct|--bare] [--sockets N] [--append ARGS] [-- QEMU-ARGS...]
+                             boot it on QEMU powernv9: by default partitioned mode with
+                             payloads/lpars/qemu-two-lpars.toml (4 cores x 4 threads, 4 GiB;
+                             --lpar: another config); --opal: OPAL mode, Debian kernel + test
+                             initramfs from a PNOR image (--direct: with QEMU's -kernel/-initrd;
+                             --bare: no payload)
   test                       fmt and clippy checks, unit tests, QEMU boot tests
   pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)
   hdat HEAP SPIRAH [...]     HDAT -> device tree (--dts, -o tree.dtb, --compare expected.dtb)

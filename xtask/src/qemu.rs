@@ -122,7 +122,17 @@ impl Run {
 }
 
 /// Runs `cmd` with stdin closed, capturing stdout and stderr, killing it after `limit`.
-pub fn run_bounded(mut cmd: Command, limit: Duration) -> std::io::Result<Run> {
+pub fn run_bounded(cmd: Command, limit: Duration) -> std::io::Result<Run> {
+    run_until(cmd, limit, &mut |_| false)
+}
+
+/// Like [`run_bounded`], but also stops QEMU as soon as `done` returns true for the output so
+/// far (checked every 100 ms); `Run::status` is then `None`.
+pub fn run_until(
+    mut cmd: Command,
+    limit: Duration,
+    done: &mut dyn FnMut(&str) -> bool,
+) -> std::io::Result<Run> {
     let start = Instant::now();
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let output = Arc::new(Mutex::new(Vec::new()));
@@ -150,12 +160,16 @@ pub fn run_bounded(mut cmd: Command, limit: Duration) -> std::io::Result<Run> {
         if let Some(status) = child.try_wait()? {
             break Some(status);
         }
-        if start.elapsed() >= limit {
+        let finished = {
+            let bytes = output.lock().expect("output lock");
+            done(&String::from_utf8_lossy(&bytes).replace('\r', ""))
+        };
+        if finished || start.elapsed() >= limit {
             let _ = child.kill();
             let _ = child.wait();
             break None;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(100));
     };
     let elapsed = start.elapsed();
     for r in readers {

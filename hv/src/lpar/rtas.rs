@@ -394,9 +394,13 @@ mod tests {
         let t = TimeOfDay { year: 2026, month: 11, day: 21, hour: 12, minute: 34, second: 56, nanosecond: 0 };
         assert_eq!(to_seconds(&t), 1_795_264_496);
         assert_eq!(from_seconds(1_795_264_496), t);
-        let leap = TimeOfDay { year: 2024, month: 2, day: 29, hour: 23, minute: 59, second: 59, nanosecond: 0 };
+        let leap =
+            TimeOfDay { year: 2024, month: 2, day: 29, hour: 23, minute: 59, second: 59, nanosecond: 0 };
         assert_eq!(from_seconds(to_seconds(&leap)), leap);
-        assert_eq!(from_seconds(to_seconds(&leap) + 1), TimeOfDay { year: 2024, month: 3, day: 1, ..Default::default() });
+        assert_eq!(
+            from_seconds(to_seconds(&leap) + 1),
+            TimeOfDay { year: 2024, month: 3, day: 1, ..Default::default() }
+        );
     }
 
     #[test]

@@ -25,7 +25,9 @@ pub fn uses_hsrr(vector: u64) -> bool {
 
 /// Handles a guest exit of `vcpu`; returns 1 to resume the guest with hrfid.
 pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
-    let Some(lpar) = hypervisor().and_then(|hv| hv.lpars.get(vcpu.lpar)) else { run::leave(Leave::LparStopping) };
+    let Some(lpar) = hypervisor().and_then(|hv| hv.lpars.get(vcpu.lpar)) else {
+        run::leave(Leave::LparStopping)
+    };
     lpar.stats.exits.fetch_add(1, Ordering::Relaxed);
     if !uses_hsrr(f.vector) {
         // Resume through HSRR0/1 in every case.

@@ -11,6 +11,7 @@ use oxiboot::percpu::PerCpu;
 use oxiboot_hv::config::{LparConfig, RestartPolicy};
 use oxiboot_hv::lpar::memory::{Carve, GuestMemory, OutsideCarve};
 use oxiboot_hv::lpar::xics::Presenter;
+use oxiboot_hv::radix::PartitionTree;
 use oxiboot_platform::cpu;
 use oxiboot_platform::spr::Lpcr;
 
@@ -142,7 +143,9 @@ pub struct Lpar {
     pub config: LparConfig,
     /// Its memory.
     pub carve: Carve,
-    /// Partition table entry doubleword 0 (its partition-scoped radix tree).
+    /// Its partition-scoped radix tree (mapping exactly its memory).
+    pub tree: PartitionTree,
+    /// Partition table entry doubleword 0 (pointing at `tree`).
     pub pate0: u64,
     /// Its boot images.
     pub images: BootImages,
@@ -277,7 +280,12 @@ impl Lpar {
     pub fn begin_stop(&self, reason: StopReason, me: &Vcpu) -> bool {
         if self
             .state
-            .compare_exchange(LparState::Running as u32, LparState::Stopping as u32, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                LparState::Running as u32,
+                LparState::Stopping as u32,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_err()
         {
             return false;
@@ -359,7 +367,7 @@ impl Lpar {
         index: usize,
         config: LparConfig,
         carve: Carve,
-        pate0: u64,
+        (tree, pate0): (PartitionTree, u64),
         images: BootImages,
         vcpus: Vec<Vcpu>,
         console: usize,
@@ -368,6 +376,7 @@ impl Lpar {
             index,
             config,
             carve,
+            tree,
             pate0,
             images,
             vcpus,

@@ -23,7 +23,9 @@ static TABLE: AtomicU64 = AtomicU64::new(0);
 
 /// Allocates the (zeroed) partition table. Returns false when memory is short.
 pub fn init() -> bool {
-    let Ok(layout) = Layout::from_size_align(TABLE_BYTES as usize, TABLE_BYTES as usize) else { return false };
+    let Ok(layout) = Layout::from_size_align(TABLE_BYTES as usize, TABLE_BYTES as usize) else {
+        return false;
+    };
     // SAFETY: a non-zero-sized layout.
     let table = unsafe { alloc_zeroed(layout) };
     if table.is_null() {

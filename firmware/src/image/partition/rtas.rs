@@ -41,7 +41,9 @@ fn execute(lpar: &Lpar, vcpu: &Vcpu, request: Request) -> [i32; 8] {
         Request::DisplayCharacter(b) => vty::put(lpar, &[b]),
         Request::GetTimeOfDay => match time_of_day(lpar) {
             Some(t) => {
-                r[1..8].copy_from_slice(&[t.year, t.month, t.day, t.hour, t.minute, t.second, t.nanosecond].map(|v| v as i32));
+                r[1..8].copy_from_slice(
+                    &[t.year, t.month, t.day, t.hour, t.minute, t.second, t.nanosecond].map(|v| v as i32),
+                );
             }
             None => r[0] = RTAS_HARDWARE_ERROR,
         },
@@ -64,7 +66,10 @@ fn execute(lpar: &Lpar, vcpu: &Vcpu, request: Request) -> [i32; 8] {
             let mut buf = [0u8; OS_TERM_MAX];
             let mem = lpar.memory();
             let mut len = 0;
-            while len < OS_TERM_MAX && mem.read(message + len as u64, &mut buf[len..len + 1]).is_ok() && buf[len] != 0 {
+            while len < OS_TERM_MAX
+                && mem.read(message + len as u64, &mut buf[len..len + 1]).is_ok()
+                && buf[len] != 0
+            {
                 len += 1;
             }
             let text = core::str::from_utf8(&buf[..len]).unwrap_or("(not UTF-8)");
@@ -74,7 +79,8 @@ fn execute(lpar: &Lpar, vcpu: &Vcpu, request: Request) -> [i32; 8] {
         Request::StopSelf => {
             // The last running vCPU stopping itself leaves nothing to run the LPAR: that is a
             // crash in all but name; the others just park.
-            let others_running = lpar.vcpus.iter().any(|v| v.pir != vcpu.pir && v.state() != VcpuState::Stopped);
+            let others_running =
+                lpar.vcpus.iter().any(|v| v.pir != vcpu.pir && v.state() != VcpuState::Stopped);
             if !others_running {
                 warn!("{}: its last vCPU stopped itself", lpar.label());
                 stop_lpar(lpar, vcpu, StopReason::Crash)

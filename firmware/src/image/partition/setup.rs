@@ -13,7 +13,9 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use log::{error, info, warn};
 use oxiboot::memmap::{CONFIG_LOAD_BASE, CONFIG_LOAD_MAX, KERNEL_LOAD_BASE, KERNEL_LOAD_SIZE};
 use oxiboot::percpu::PerCpu;
-use oxiboot_hv::config::{check_against, parse_blob, Console, FirmwareConsole, ImageSource, LparConfig, MachineConfig};
+use oxiboot_hv::config::{
+    check_against, parse_blob, Console, FirmwareConsole, ImageSource, LparConfig, MachineConfig,
+};
 use oxiboot_hv::lpar::layout::{inspect_elf, place};
 use oxiboot_hv::lpar::memory::{Carve, GuestMemory};
 use oxiboot_hv::lpar::rtas::{self, RTAS_SIZE, STUB};
@@ -93,13 +95,14 @@ pub fn start(platform: &Platform, me: &'static PerCpu, online: &[&'static PerCpu
     info!("partitioned mode: {} LPAR(s)", hv.lpars.len());
     for lpar in &hv.lpars {
         info!(
-            "{}: {} threads (PIR {:#x}..={:#x}), memory {:#x}..{:#x}, console {}",
+            "{}: {} threads (PIR {:#x}..={:#x}), memory {:#x}..{:#x} ({} KiB of page table), console {}",
             lpar.label(),
             lpar.vcpus.len(),
             lpar.vcpus.first().map_or(0, |v| v.pir),
             lpar.vcpus.last().map_or(0, |v| v.pir),
             lpar.carve.host_base,
             lpar.carve.host_base + lpar.carve.size,
+            lpar.tree.table_bytes() / 1024,
             match &lpar.config.console {
                 Console::Vty { prefix } => format!("vty \"{prefix}\""),
                 Console::Uart { port } => format!("UART {port:#x}"),
@@ -188,7 +191,11 @@ fn take_hypervisor_memory(config: &MachineConfig) {
 type ImageCache = Vec<(ImageSource, bool, &'static [u8], Option<&'static [u8]>)>;
 
 /// Finds an LPAR's kernel and initramfs and copies them into hypervisor memory.
-fn collect_images(lpar: &LparConfig, platform: &Platform, cache: &mut ImageCache) -> Result<BootImages, String> {
+fn collect_images(
+    lpar: &LparConfig,
+    platform: &Platform,
+    cache: &mut ImageCache,
+) -> Result<BootImages, String> {
     let (kernel, container_initramfs) = fetch(&lpar.boot.kernel, true, platform, cache)?;
     let initramfs = match &lpar.boot.initramfs {
         None => container_initramfs,
@@ -214,7 +221,8 @@ fn fetch(
                 .ok_or_else(|| format!("no flash partition {name}"))?
                 .map_err(|e| format!("flash: {e}"))?;
             if kernel {
-                let bk = oxiboot_pnor::BootKernel::parse(&bytes).map_err(|e| format!("flash partition {name}: {e}"))?;
+                let bk = oxiboot_pnor::BootKernel::parse(&bytes)
+                    .map_err(|e| format!("flash partition {name}: {e}"))?;
                 let initramfs = (!bk.initramfs.is_empty()).then(|| leak(bk.initramfs.to_vec()));
                 (leak(bk.kernel.to_vec()), initramfs)
             } else {
@@ -246,7 +254,9 @@ fn find_loaded(platform: &Platform, name: &str, size: u64, crc: u32) -> Result<&
             return Ok(leak(bytes.to_vec()));
         }
     }
-    Err(format!("file \"{name}\" ({size} bytes, CRC-32 {crc:#010x}) was not loaded (QEMU -kernel or -initrd)"))
+    Err(format!(
+        "file \"{name}\" ({size} bytes, CRC-32 {crc:#010x}) was not loaded (QEMU -kernel or -initrd)"
+    ))
 }
 
 fn leak(v: Vec<u8>) -> &'static [u8] {
@@ -297,7 +307,6 @@ fn build(
         tree.map(&mut tables, 0, carve.host_base, carve.size, Perms::RWX)
             .map_err(|e| format!("LPAR {id}: page table: {e}"))?;
         let pate0 = tree.pate_dw0();
-        core::mem::forget(tree);
         let index = lpars.len();
         let mut vcpus = Vec::new();
         for &pir in &lc.threads {
@@ -309,11 +318,15 @@ fn build(
         consoles.push(match &lc.console {
             Console::Vty { prefix } => ConsoleSpec::Vty { prefix: prefix.clone(), name: lc.name.clone() },
             Console::Uart { port } => {
-                let u = platform.uarts.iter().find(|u| u.io_port == *port).ok_or(format!("LPAR {id}: no UART {port:#x}"))?;
+                let u = platform
+                    .uarts
+                    .iter()
+                    .find(|u| u.io_port == *port)
+                    .ok_or(format!("LPAR {id}: no UART {port:#x}"))?;
                 ConsoleSpec::Uart { mmio: u.mmio, clock_hz: u.clock_hz, baud: u.baud }
             }
         });
-        lpars.push(Lpar::new(index, lc.clone(), carve, pate0, boot, vcpus, index));
+        lpars.push(Lpar::new(index, lc.clone(), carve, (tree, pate0), boot, vcpus, index));
     }
     let firmware_uart = match config.firmware_console {
         FirmwareConsole::Uart { port } if platform.console_uart().map(|u| u.io_port) != Some(port) => {
@@ -332,7 +345,8 @@ pub fn load_images(lpar: &Lpar) -> Result<(), String> {
     let kernel = inspect_elf(lpar.images.kernel).map_err(|e| format!("kernel: {e}"))?;
     let initramfs_len = lpar.images.initramfs.map_or(0, |i| i.len() as u64);
     let limit = lpar.carve.size.min(BOOT_AREA);
-    let at = place(kernel.end, initramfs_len, FDT_ROOM, u64::from(RTAS_SIZE), limit).map_err(|e| e.to_string())?;
+    let at =
+        place(kernel.end, initramfs_len, FDT_ROOM, u64::from(RTAS_SIZE), limit).map_err(|e| e.to_string())?;
     let mut mem = CarveMemory(lpar.carve);
     for seg in kernel.segments.iter() {
         let from = seg.file_offset as usize;

@@ -5,6 +5,7 @@
 
 use super::lpar::Lpar;
 use crate::image::console;
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::vec::Vec;
@@ -20,7 +21,7 @@ const INPUT_MAX: usize = 4096;
 /// Where one LPAR's console goes.
 enum Route {
     /// A multiplexed virtual terminal: its output side and its input queue.
-    Vty { output: VtyOutput, input: VecDeque<u8>, name: alloc::string::String },
+    Vty { output: Box<VtyOutput>, input: VecDeque<u8>, name: alloc::string::String },
     /// A UART of its own.
     Uart(Ns16550<CiByteWindow>),
 }
@@ -68,7 +69,7 @@ pub fn init(specs: Vec<ConsoleSpec>, firmware_uart: Option<(u64, u32, u32)>) {
         .map(|(i, spec)| match spec {
             ConsoleSpec::Vty { prefix, name } => {
                 vtys.push(i);
-                Route::Vty { output: VtyOutput::new(i, &prefix), input: VecDeque::new(), name }
+                Route::Vty { output: Box::new(VtyOutput::new(i, &prefix)), input: VecDeque::new(), name }
             }
             ConsoleSpec::Uart { mmio, clock_hz, baud } => Route::Uart(open_uart(mmio, clock_hz, baud)),
         })
@@ -102,7 +103,9 @@ impl Consoles {
         while let Some(byte) = self.firmware_read() {
             match self.router.feed(byte) {
                 Routed::Input(vty, b) => {
-                    if let Some(Route::Vty { input, .. }) = self.vtys.get(vty).and_then(|&i| self.routes.get_mut(i)) {
+                    if let Some(Route::Vty { input, .. }) =
+                        self.vtys.get(vty).and_then(|&i| self.routes.get_mut(i))
+                    {
                         if input.len() < INPUT_MAX {
                             input.push_back(b);
                         }

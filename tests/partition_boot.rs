@@ -1,0 +1,216 @@
+//! Partitioned mode, end to end: QEMU `powernv9` with 4 cores x 4 threads and 4 GiB carved
+//! into two LPARs that boot the unmodified Debian kernel concurrently into the test
+//! initramfs (docs/payloads.md), whose `/init` reports what each LPAR sees.
+//!
+//! One run covers the life of both: `host1` (2 cores, 2 GiB, console multiplexed on the
+//! firmware console) checks its CPUs, memory and IPIs, tries to read memory outside its carve
+//! through `/dev/mem`, and powers off; `svc` (1 core, 1 GiB, a UART of its own) checks the
+//! same and reboots, again and again. Other tests feed the firmware broken configurations.
+
+use oxiboot_payloads::report::{parse_console, BootReport};
+use std::path::PathBuf;
+use std::time::Duration;
+use xtask::payload::{self, Payload};
+use xtask::qemu::{run_bounded, run_until, Machine};
+
+/// Bound for one run: two Linux boots under TCG on a 2-core host take well under two
+/// minutes; the limit leaves room for a slow CI machine.
+const LIMIT: Duration = Duration::from_secs(600);
+
+fn image() -> PathBuf {
+    let path = std::env::var_os("OXIBOOT_IMAGE").map(PathBuf::from).unwrap_or_else(xtask::image_path);
+    assert!(path.exists(), "{} is missing: run `cargo xtask build` (or `cargo xtask test`)", path.display());
+    path
+}
+
+fn payload() -> Payload {
+    payload::ensure().unwrap_or_else(|e| panic!("payloads: {e}"))
+}
+
+/// A scratch directory for one test.
+fn workdir(name: &str) -> PathBuf {
+    let dir = xtask::root().join("target/tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test directory");
+    dir
+}
+
+/// The configuration of the main test: the kernel and initramfs are the payload's files.
+fn two_lpars(p: &Payload) -> String {
+    format!(
+        r#"
+[system]
+version = 1
+hypervisor_memory = "256M"
+console = {{ type = "uart", port = 0x3f8 }}
+
+[[lpar]]
+name = "host1"
+id = 1
+cores = ["0:0", "0:1"]
+memory = "2G"
+console = "vty"
+
+[lpar.boot]
+kernel = "{kernel}"
+initramfs = "{initramfs}"
+cmdline = "console=hvc0 quiet oxitest.action=lpar-host oxitest.probe=0x80000000 oxitest.alive-seconds=15"
+
+[[lpar]]
+name = "svc"
+id = 2
+cores = ["0:2"]
+memory = "1G"
+console = {{ type = "uart", port = 0x2f8 }}
+restart = "never"
+
+[lpar.boot]
+kernel = "{kernel}"
+initramfs = "{initramfs}"
+cmdline = "console=hvc0 quiet oxitest.action=reboot"
+"#,
+        kernel = p.vmlinux.display(),
+        initramfs = p.initramfs.display()
+    )
+}
+
+/// Lines an LPAR printed on the multiplexed console, without their prefix.
+fn lpar_lines(console: &str, prefix: &str) -> String {
+    console.lines().filter_map(|l| l.strip_prefix(prefix)).map(|l| format!("{l}\n")).collect()
+}
+
+/// Per-CPU counts of a `/proc/interrupts` row.
+fn row(block: &[String], name: &str, cpus: usize) -> Vec<u64> {
+    let line = block.iter().find(|l| l.trim_start().starts_with(&format!("{name}:"))).expect("row");
+    let counts: Vec<u64> =
+        line.split_whitespace().skip(1).take(cpus).map(|v| v.parse().expect("count")).collect();
+    assert_eq!(counts.len(), cpus, "{line}");
+    counts
+}
+
+/// The LPAR saw exactly `cpus` CPUs and about `memory_mib` of memory, and every CPU received
+/// IPIs (XICS source 2, through the hypervisor) while `/init` woke them all.
+#[track_caller]
+fn check_lpar(r: &BootReport, name: &str, cpus: usize, memory_mib: u64) {
+    assert!(r.userspace_ok && r.done, "{name}: incomplete report {r:?}");
+    assert_eq!(r.value("cpuinfo-processors"), Some(cpus.to_string().as_str()), "{name}");
+    assert_eq!(r.value("cpus-online"), Some(format!("0-{}", cpus - 1).as_str()), "{name}");
+    assert_eq!(r.value("partition-name"), Some(name));
+    let total = r.block("meminfo").expect("meminfo").lines.iter().find_map(|l| {
+        l.strip_prefix("MemTotal:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    });
+    let total_mib = total.expect("MemTotal") / 1024;
+    assert!(
+        total_mib <= memory_mib && total_mib >= memory_mib * 85 / 100,
+        "{name}: MemTotal {total_mib} MiB for {memory_mib} MiB of LPAR memory"
+    );
+    let before = row(&r.block("interrupts-1").expect("interrupts-1").lines, "16", cpus);
+    let after = row(&r.block("interrupts-2").expect("interrupts-2").lines, "16", cpus);
+    for (cpu, (b, a)) in before.iter().zip(&after).enumerate() {
+        assert!(a > b, "{name}: CPU{cpu}: IPIs {b} -> {a}");
+    }
+}
+
+#[test]
+fn two_lpars_boot_concurrently_reboot_power_off_and_stay_isolated() {
+    let p = payload();
+    let dir = workdir("two-lpars");
+    let config = dir.join("lpars.toml");
+    std::fs::write(&config, two_lpars(&p)).expect("config");
+    let blob = dir.join("oxicfg.bin");
+    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    let svc_log = dir.join("svc.log");
+    let mut machine = xtask::lpar::partitioned_machine(&p, &blob);
+    machine.extra.extend(["-serial".into(), format!("file:{}", svc_log.display())]);
+
+    // Done when host1 has powered off and svc has since run to the end of a boot.
+    let run = run_until(machine.command(&image()), LIMIT, &mut |console| {
+        console
+            .find("lpar 1 \"host1\": stays off")
+            .is_some_and(|at| console[at..].contains("lpar 2 \"svc\": reboot requested"))
+    })
+    .expect("qemu-system-ppc64 starts");
+    let svc = String::from_utf8_lossy(&std::fs::read(&svc_log).unwrap_or_default()).replace('\r', "");
+    eprintln!(
+        "--- firmware console ({:.1} s) ---\n{}\n--- svc's UART ---\n{svc}",
+        run.elapsed.as_secs_f64(),
+        run.output
+    );
+    assert!(run.status.is_none() || run.exited_cleanly(), "QEMU failed: {:?}", run.status);
+    let console = &run.output;
+    assert!(console.contains("partitioned mode: 2 LPAR(s)"), "not partitioned");
+
+    // host1: one complete boot on the multiplexed console, each line prefixed.
+    let host1 = parse_console(&lpar_lines(console, "[host1] "));
+    assert_eq!(host1.len(), 1, "host1 boots once");
+    check_lpar(&host1[0], "host1", 8, 2048);
+    // Isolation: reading past its 2 GiB fails inside host1 (the program dies of a machine
+    // check), the hypervisor says so, and host1 goes on.
+    let isolation = host1[0].block("isolation").expect("isolation block");
+    assert!(isolation.lines.iter().any(|l| l == "isolation holds: the read failed"), "{isolation:?}");
+    assert_eq!(host1[0].block("isolation").map(|b| b.exit), Some(Some(0)));
+    assert!(
+        console.contains("lpar 1 \"host1\": vCPU") && console.contains("at guest real address 0x80000000"),
+        "no hypervisor report of the access"
+    );
+    assert_eq!(host1[0].value("after-isolation"), Some("still running"));
+    assert!(console.contains("lpar 1 \"host1\": power-off requested"));
+
+    // svc: its own UART, no prefixes, several complete boots (it reboots at the end of each),
+    // and at least one of them after host1 powered off.
+    let svc_boots = parse_console(&svc);
+    assert!(svc_boots.len() >= 2, "svc rebooted: {} boots", svc_boots.len());
+    for r in svc_boots.iter().filter(|r| r.done) {
+        check_lpar(r, "svc", 4, 1024);
+    }
+    assert!(!svc.contains("[host1]") && !console.contains("svc| "), "consoles mixed");
+    let host1_off = console.find("lpar 1 \"host1\": stays off").expect("host1 off");
+    assert!(
+        console[host1_off..].contains("lpar 2 \"svc\": reboot requested"),
+        "svc kept running (and rebooting) after host1 powered off"
+    );
+    assert!(console.contains("lpar 2 \"svc\": boot #2"), "svc booted again after its reboot");
+    assert!(!console.contains("!!!"), "an exception in the hypervisor");
+}
+
+#[test]
+fn a_corrupt_configuration_is_refused_and_nothing_starts() {
+    let p = payload();
+    let dir = workdir("corrupt-config");
+    let config = dir.join("lpars.toml");
+    std::fs::write(&config, two_lpars(&p)).expect("config");
+    let blob = dir.join("oxicfg.bin");
+    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    let mut bytes = std::fs::read(&blob).expect("blob");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x20; // a byte of the strings area: the CRC no longer matches
+    std::fs::write(&blob, &bytes).expect("blob");
+    // No kernel for OPAL mode either: the firmware stays in firmware mode and powers off.
+    let machine = Machine { extra: xtask::lpar::loader_args(&blob), ..xtask::lpar::machine() };
+    let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");
+    eprintln!("{}", run.output);
+    assert!(run.exited_cleanly(), "QEMU exited with {:?}", run.status);
+    assert!(run.output.contains("partition config refused: checksum mismatch"), "no refusal message");
+    assert!(!run.output.contains("partitioned mode:"), "partitioned mode entered");
+    assert!(run.output.contains("no payload to boot"));
+}
+
+#[test]
+fn an_lpar_whose_image_is_missing_does_not_start() {
+    let p = payload();
+    let dir = workdir("missing-image");
+    let config = dir.join("lpars.toml");
+    std::fs::write(&config, two_lpars(&p)).expect("config");
+    let blob = dir.join("oxicfg.bin");
+    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    // The loader preloads no kernel, and the machine has only one UART: host1 lacks its
+    // kernel, svc its console; each is refused for its own reason.
+    let machine = Machine { extra: xtask::lpar::loader_args(&blob), ..xtask::lpar::machine() };
+    let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");
+    eprintln!("{}", run.output);
+    assert!(run.exited_cleanly(), "QEMU exited with {:?}", run.status);
+    assert!(run.output.contains("LPAR 1 \"host1\": file \""), "host1 not refused");
+    assert!(run.output.contains("was not loaded (QEMU -kernel or -initrd) (LPAR not started)"));
+    assert!(run.output.contains("LPAR 2 \"svc\": console: no UART at I/O port 0x2f8 (LPAR not started)"));
+    assert!(run.output.contains("partitioned mode: no LPAR can start; staying in firmware mode"));
+}
