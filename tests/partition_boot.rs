@@ -96,6 +96,8 @@ fn check_lpar(r: &BootReport, name: &str, cpus: usize, memory_mib: u64) {
     assert_eq!(r.value("cpuinfo-processors"), Some(cpus.to_string().as_str()), "{name}");
     assert_eq!(r.value("cpus-online"), Some(format!("0-{}", cpus - 1).as_str()), "{name}");
     assert_eq!(r.value("partition-name"), Some(name));
+    let lpid = if name == "host1" { "00 00 00 01" } else { "00 00 00 02" };
+    assert_eq!(r.value("partition-number").map(str::trim), Some(lpid), "{name}: ibm,partition-no");
     let total = r.block("meminfo").expect("meminfo").lines.iter().find_map(|l| {
         l.strip_prefix("MemTotal:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
     });

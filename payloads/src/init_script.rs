@@ -91,7 +91,7 @@ impl InitScript {
             ("cpus-possible", "cat /sys/devices/system/cpu/possible"),
             ("meminfo", "grep -E '^(MemTotal|MemFree):' /proc/meminfo"),
             ("partition-name", "oxitest_dt_string ibm,partition-name"),
-            ("lparcfg", "head -n 40 /proc/ppc64/lparcfg"),
+            ("partition-number", "od -A n -t x1 /proc/device-tree/ibm,partition-no"),
             ("interrupts-1", "cat /proc/interrupts"),
             ("interrupts-2", "oxitest_wake_every_cpu && sleep 1 && cat /proc/interrupts"),
             ("date", "date -u '+%Y-%m-%dT%H:%M:%SZ'"),
