@@ -83,7 +83,8 @@ impl InitScript {
     /// The standard checks and actions documented in `docs/payloads.md`.
     pub fn standard() -> Self {
         let mut s = Self::empty();
-        let checks: [(&str, &str); 15] = [
+        let checks: [(&str, &str); 16] = [
+            ("timebase", "cat /sys/devices/system/cpu/cpu0/purr"),
             ("uname", "uname -a"),
             ("cmdline", "cat /proc/cmdline"),
             ("cpuinfo-processors", "grep -c ^processor /proc/cpuinfo"),

@@ -2,6 +2,7 @@
 //! the tests need on a Debian machine, and running QEMU `powernv9` with a bounded time.
 //! Used by `cargo xtask` and by the integration tests in `tests/`.
 
+pub mod bench;
 pub mod deps;
 pub mod fuzz;
 pub mod image;

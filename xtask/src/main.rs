@@ -8,6 +8,7 @@
 //!   chip, 2 GiB). Installs QEMU and fetches the payload if needed.
 //! * `cargo xtask test` — format and lint checks, host unit tests, and the integration tests
 //!   that boot the image under QEMU.
+//! * `cargo xtask bench` — the partitioned-mode boot benchmark (`docs/perf.md`).
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -156,6 +157,23 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
+/// The partitioned-mode boot benchmark (docs/perf.md).
+fn bench() -> Result<(), String> {
+    deps::ensure_qemu()?;
+    let image = build()?;
+    let p = xtask::payload::ensure()?;
+    let lpar = xtask::bench::lpar(&image, &p)?;
+    let pseries = xtask::bench::pseries(&p)?;
+    println!("boot to the user-space marker, virtual time (-icount shift=0,sleep=off), 4 vCPUs, 1 GiB:");
+    println!("  oxiboot LPAR on powernv9   {:8.3} s", lpar.marker_s);
+    println!("  QEMU pseries (x-vof)       {:8.3} s", pseries.marker_s);
+    println!("  ratio                      {:8.3}", lpar.marker_s / pseries.marker_s);
+    if let Some(h) = &lpar.hypervisor {
+        println!("  hypervisor: {h}");
+    }
+    Ok(())
+}
+
 /// Runs one of the workspace's host tools with the remaining arguments.
 fn host_tool(package: &str, bin: &str, features: &[&str], args: &[String]) -> Result<ExitCode, String> {
     let mut cmd = cargo();
@@ -177,6 +195,7 @@ const HELP: &str = "usage: cargo xtask <command>
                              initramfs from a PNOR image (--direct: with QEMU's -kernel/-initrd;
                              --bare: no payload)
   test                       fmt and clippy checks, unit tests, QEMU boot tests
+  bench                      boot time of an LPAR against QEMU's pseries (docs/perf.md)
   pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)
   hdat HEAP SPIRAH [...]     HDAT -> device tree (--dts, -o tree.dtb, --compare expected.dtb)
   lpar check|compile|inspect ...
@@ -189,6 +208,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ExitCode::SUCCESS),
         Some("run") => run(&args[1..]),
         Some("test") => test().map(|_| ExitCode::SUCCESS),
+        Some("bench") => bench().map(|_| ExitCode::SUCCESS),
         Some("pnor") => host_tool("oxiboot-pnor", "pnor", &[], &args[1..]),
         Some("hdat") => host_tool("oxiboot-hdat", "hdat", &[], &args[1..]),
         Some("lpar") => host_tool("oxiboot-hv", "lpar", &["host"], &args[1..]),

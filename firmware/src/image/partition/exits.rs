@@ -28,6 +28,7 @@ pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
     let Some(lpar) = hypervisor().and_then(|hv| hv.lpars.get(vcpu.lpar)) else {
         run::leave(Leave::LparStopping)
     };
+    let entered = cpu::mftb();
     lpar.stats.exits.fetch_add(1, Ordering::Relaxed);
     if !uses_hsrr(f.vector) {
         // Resume through HSRR0/1 in every case.
@@ -75,6 +76,7 @@ pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
         }
     }
     deliver_pending(lpar, vcpu, f);
+    lpar.stats.hypervisor_ticks.fetch_add(cpu::mftb().wrapping_sub(entered), Ordering::Relaxed);
     1
 }
 
@@ -275,10 +277,12 @@ fn cede(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) -> HcallStatus {
             break;
         }
         let me = crate::image::cpus::this_cpu();
+        let stopped = cpu::mftb();
         me.stopped_for_events.store(true, Ordering::Release);
         // SAFETY: `stopped_for_events` makes the exception code resume here on wake-up.
         unsafe { cpu::stop_wake_on_events() };
         me.stopped_for_events.store(false, Ordering::Release);
+        lpar.stats.idle_ticks.fetch_add(cpu::mftb().wrapping_sub(stopped), Ordering::Relaxed);
     }
     f.hsrr1 |= Msr::EE.bits();
     H_SUCCESS

@@ -117,11 +117,24 @@ pub struct Stats {
     pub doorbells: AtomicU64,
     /// Of which reflected interrupts (program, machine check, system call from user).
     pub reflected: AtomicU64,
+    /// Timebase ticks spent in the hypervisor handling exits, sleeps in `H_CEDE` included.
+    pub hypervisor_ticks: AtomicU64,
+    /// Of which asleep in `H_CEDE` (the vCPU idle).
+    pub idle_ticks: AtomicU64,
 }
 
 impl Stats {
     fn reset(&self) {
-        for counter in [&self.exits, &self.hcalls, &self.cedes, &self.doorbells, &self.reflected] {
+        let counters = [
+            &self.exits,
+            &self.hcalls,
+            &self.cedes,
+            &self.doorbells,
+            &self.reflected,
+            &self.hypervisor_ticks,
+            &self.idle_ticks,
+        ];
+        for counter in counters {
             counter.store(0, Ordering::Relaxed);
         }
     }
@@ -303,8 +316,10 @@ impl Lpar {
         let reason = self.stop_reason.lock().take().unwrap_or(StopReason::Crash);
         vty::lpar_stopped(self.console);
         let s = &self.stats;
+        let busy =
+            s.hypervisor_ticks.load(Ordering::Relaxed).saturating_sub(s.idle_ticks.load(Ordering::Relaxed));
         info!(
-            "{}: {} after {} exits ({} hcalls, {} cedes, {} doorbells, {} reflected)",
+            "{}: {} after {} exits ({} hcalls, {} cedes, {} doorbells, {} reflected); hypervisor busy {} us",
             self.label(),
             match reason {
                 StopReason::PowerOff => "powered off",
@@ -316,6 +331,7 @@ impl Lpar {
             s.cedes.load(Ordering::Relaxed),
             s.doorbells.load(Ordering::Relaxed),
             s.reflected.load(Ordering::Relaxed),
+            busy / 512,
         );
         let policy = self.config.restart;
         let restart = match reason {
