@@ -154,10 +154,6 @@ pub struct PerCpu {
     /// The hypervisor's callee-saved registers while a guest runs (LR, CR, r1, r2, r13–r31),
     /// written and read only by the guest launch and leave code of this thread.
     pub host_context: UnsafeCell<[u64; HOST_CONTEXT_WORDS]>,
-    /// The thread is in a `stop` that ends with a system reset interrupt (see
-    /// `oxiboot_platform::cpu::stop_wake_on_events`): a system reset in hypervisor state is
-    /// then the wake-up, not an NMI.
-    pub stopped_for_events: AtomicBool,
 }
 
 /// Words of [`PerCpu::host_context`].
@@ -199,7 +195,6 @@ impl PerCpu {
             opal_args: [0; 8],
             guest: AtomicU64::new(0),
             host_context: UnsafeCell::new([0; HOST_CONTEXT_WORDS]),
-            stopped_for_events: AtomicBool::new(false),
         }
     }
 

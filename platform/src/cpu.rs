@@ -119,32 +119,6 @@ pub fn stop_idle() {
     stop_light();
 }
 
-/// PSSCR (processor stop status and control register) EC, exit criterion (bit 43): the thread
-/// leaves `stop` through a system reset interrupt (0x100, wake-up reason in SRR1) on the
-/// events LPCR's exit-enable bits select.
-pub const PSSCR_EC: u64 = 1 << (63 - 43);
-/// PSSCR ESL, enable state loss (bit 42); required with EC. At requested level 0 nothing is
-/// actually lost.
-pub const PSSCR_ESL: u64 = 1 << (63 - 42);
-
-/// Stops this thread until one of the events LPCR's exit-enable bits select (PECE: hypervisor
-/// and privileged doorbells, decrementer, external, other). Unlike [`stop_light`] this also
-/// wakes on a privileged doorbell (`msgsndp`) sent to the thread while it runs in hypervisor
-/// state. The wake-up arrives as a system reset interrupt, which the caller's exception
-/// handler must turn into a return to the instruction after `stop` (it can tell from
-/// `PerCpu`-style state the caller sets before); all state is kept.
-///
-/// # Safety
-/// The 0x100 handler must resume this thread after the `stop` when it wakes.
-pub unsafe fn stop_wake_on_events() {
-    // SAFETY: per the caller, the system reset that ends this stop returns here.
-    unsafe {
-        mtspr::<{ num::PSSCR }>(PSSCR_ESL | PSSCR_EC);
-        asm!("isync", "sync", "stop", options(nostack));
-        mtspr::<{ num::PSSCR }>(0);
-    }
-}
-
 /// Stops this thread until a wake-up event enabled in LPCR (see [`prepare_light_stop`]).
 /// Returns after the event; the event itself stays pending (clear doorbells with
 /// [`doorbell_clear`]).

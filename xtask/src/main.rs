@@ -168,6 +168,15 @@ fn bench() -> Result<(), String> {
     println!("  oxiboot LPAR on powernv9   {:8.3} s", lpar.marker_s);
     println!("  QEMU pseries (x-vof)       {:8.3} s", pseries.marker_s);
     println!("  ratio                      {:8.3}", lpar.marker_s / pseries.marker_s);
+    if let Some(entry) = lpar.kernel_entry_s {
+        println!("  LPAR kernel entered at     {entry:8.3} s (firmware boot, carving, clearing, loading)");
+    }
+    if lpar.attempts > 1 {
+        println!(
+            "  (the LPAR figure is from boot {} of {}: see docs/perf.md on -icount)",
+            lpar.attempts, lpar.attempts
+        );
+    }
     if let Some(h) = &lpar.hypervisor {
         println!("  hypervisor: {h}");
     }

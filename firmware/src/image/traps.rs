@@ -33,10 +33,6 @@ pub extern "C" fn exception_entry(frame: &mut ExceptionFrame) -> u64 {
         return resume;
     }
     let me = this_cpu();
-    if frame.vector == 0x100 && me.stopped_for_events.swap(false, Ordering::AcqRel) {
-        // The wake-up from `stop_wake_on_events`: resume after the `stop` (rfid, SRR0/1).
-        return 0;
-    }
     if me.exception_depth.fetch_add(1, Ordering::AcqRel) > 0 {
         LOGGER.write_emergency(format_args!(
             "!!! exception {:#x} while reporting an exception on PIR {:#x}; thread stopped\n",

@@ -267,21 +267,14 @@ fn cede(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) -> HcallStatus {
         if vcpu.prodded.swap(false, Ordering::AcqRel) || vcpu.icp.lock().pending() {
             break;
         }
-        // A sibling thread sent a privileged doorbell (`msgsndp`, Linux's IPI between threads
-        // of a core): the guest takes it once it runs with interrupts enabled.
-        if cpu::mfspr::<{ num::DPDES }>() != 0 {
-            break;
-        }
         // The 32-bit decrementer is negative: its interrupt is pending for the guest.
         if (cpu::mfspr::<{ num::DEC }>() as u32 as i32) < 0 {
             break;
         }
-        let me = crate::image::cpus::this_cpu();
+        // Any pending exception ends this `stop` (PSSCR = 0: resume at the next instruction):
+        // a hypervisor doorbell (an IPI or a request for this vCPU), the guest's decrementer.
         let stopped = cpu::mftb();
-        me.stopped_for_events.store(true, Ordering::Release);
-        // SAFETY: `stopped_for_events` makes the exception code resume here on wake-up.
-        unsafe { cpu::stop_wake_on_events() };
-        me.stopped_for_events.store(false, Ordering::Release);
+        cpu::stop_light();
         lpar.stats.idle_ticks.fetch_add(cpu::mftb().wrapping_sub(stopped), Ordering::Relaxed);
     }
     f.hsrr1 |= Msr::EE.bits();

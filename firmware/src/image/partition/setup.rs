@@ -23,6 +23,10 @@ use oxiboot_hv::lpar_tree::{lpar_fdt, LparTreeSpec, RtasPlacement};
 use oxiboot_hv::radix::{PartitionTree, Perms, TableMemory};
 use oxiboot_platform::model::Platform;
 
+/// CRC-32/ISO-HDLC (the one the blob records for image files), 16 bytes per step: checking a
+/// 47 MB kernel costs about a third of the byte-at-a-time table's instructions.
+static IMAGE_CRC: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
+
 /// Room kept for an LPAR's device tree.
 const FDT_ROOM: u64 = 64 << 10;
 /// Boot images and the device tree must lie in the LPAR's first 256 MiB (its first memory
@@ -250,7 +254,7 @@ fn find_loaded(platform: &Platform, name: &str, size: u64, crc: u32) -> Result<&
     for at in candidates {
         // SAFETY: RAM the loader wrote (checked to be RAM), not yet given to anyone.
         let bytes = unsafe { core::slice::from_raw_parts(at as *const u8, size as usize) };
-        if oxiboot_pnor::bootkernel::crc32(bytes) == crc {
+        if IMAGE_CRC.checksum(bytes) == crc {
             return Ok(leak(bytes.to_vec()));
         }
     }
