@@ -1,7 +1,8 @@
 //! OPAL mode, end to end: the unmodified Debian ppc64el kernel boots on oxiboot under QEMU
 //! `powernv9` into the test initramfs (docs/payloads.md), whose `/init` reports what user
 //! space sees. Also: booting from flash (BOOTKERNEL), NVRAM across a reboot, and refusing
-//! payloads that are not kernels.
+//! payloads that are not kernels. The user-space checks also run against QEMU's bundled
+//! skiboot (`skiboot.lid`), which proves they test the kernel's behaviour, not our strings.
 
 use oxiboot_payloads::report::{parse_console, BootReport};
 use std::path::PathBuf;
@@ -23,7 +24,11 @@ fn payload() -> Payload {
 }
 
 fn boot(machine: Machine) -> Run {
-    let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");
+    boot_with(&image(), machine)
+}
+
+fn boot_with(firmware: &std::path::Path, machine: Machine) -> Run {
+    let run = run_bounded(machine.command(firmware), LIMIT).expect("qemu-system-ppc64 starts");
     eprintln!("--- QEMU ({:.1} s, status {:?}) ---\n{}", run.elapsed.as_secs_f64(), run.status, run.output);
     run
 }
@@ -82,35 +87,53 @@ fn this_year() -> u64 {
     1970 + secs / 31_556_952
 }
 
-#[test]
-fn debian_kernel_reaches_user_space_with_every_cpu() {
-    let p = payload();
-    let run = boot(direct(&p, ""));
-    exited_cleanly(&run);
-    expect(&run, "XIVE: 1 controller(s) up");
-    let r = &reports(&run, 1)[0];
-    check_cpus_and_ipis(r, 8);
+/// What user space must see on any firmware: every CPU with rising IPI counts, the RTC's
+/// date, the firmware's log (`banner` is a line of its start) as the OPAL msglog, and
+/// `poweroff` ending QEMU with status 0.
+fn user_space_checks(run: &Run, cpus: usize, banner: &str) {
+    exited_cleanly(run);
+    let r = &reports(run, 1)[0];
+    check_cpus_and_ipis(r, cpus);
     // The RTC (OPAL_RTC_READ) gives this year, and the system clock was set from it.
     let date = r.value("date").expect("date");
     assert!(date.starts_with(&this_year().to_string()), "date {date}");
     assert!(r.block("rtc").is_some_and(|b| b.succeeded()));
     // The firmware's log ring is the OPAL msglog.
     let msglog = r.block("opal-msglog").expect("msglog");
-    assert!(
-        msglog.lines.iter().any(|l| l.contains("oxiboot 0.1.0-") && l.contains("starting")),
-        "{msglog:?}"
-    );
+    assert!(msglog.lines.iter().any(|l| l.contains(banner)), "msglog lacks {banner:?}: {msglog:?}");
     // poweroff: OPAL_CEC_POWER_DOWN through the BMC, QEMU exits 0.
     assert_eq!(r.action.as_deref(), Some("poweroff"));
+}
+
+/// oxiboot's first log line ("oxiboot 0.1.0-… starting, POWER9 firmware").
+const OXIBOOT_BANNER: &str = "starting, POWER9 firmware";
+
+#[test]
+fn debian_kernel_reaches_user_space_with_every_cpu() {
+    let p = payload();
+    let run = boot(direct(&p, ""));
+    user_space_checks(&run, 8, OXIBOOT_BANNER);
+    expect(&run, "XIVE: 1 controller(s) up");
 }
 
 #[test]
 fn two_chips_give_sixteen_cpus() {
     let p = payload();
     let run = boot(Machine { sockets: 2, ..direct(&p, "") });
-    exited_cleanly(&run);
+    user_space_checks(&run, 16, OXIBOOT_BANNER);
     expect(&run, "XIVE: 2 controller(s) up");
-    check_cpus_and_ipis(&reports(&run, 1)[0], 16);
+}
+
+/// QEMU's own copy of skiboot, the reference firmware.
+const SKIBOOT: &str = "/usr/share/qemu/skiboot.lid";
+
+#[test]
+fn skiboot_passes_the_same_user_space_checks() {
+    let p = payload();
+    let skiboot = std::path::Path::new(SKIBOOT);
+    assert!(skiboot.exists(), "{SKIBOOT} is missing (Debian's qemu-system-data ships it)");
+    user_space_checks(&boot_with(skiboot, direct(&p, "")), 8, "OPAL v");
+    user_space_checks(&boot_with(skiboot, Machine { sockets: 2, ..direct(&p, "") }), 16, "OPAL v");
 }
 
 /// A private copy of a flash image made from `layout` (the tests write to their flash).

@@ -1,35 +1,45 @@
-//! `cargo xtask bench`: boot-time benchmark of partitioned mode, outside the pass/fail tests.
+//! `cargo xtask bench`: boot-time benchmarks, outside the pass/fail tests (docs/perf.md).
 //!
-//! The same Debian kernel and test initramfs boot (a) in one LPAR of oxiboot on QEMU
-//! `powernv9` and (b) directly under QEMU `-M pseries` (QEMU itself as the hypervisor, with
-//! its built-in Virtual Open Firmware), both with `-icount shift=0,sleep=off`: one instruction
-//! is one nanosecond of virtual time and idle time is skipped, so the figures do not depend
-//! on the host's speed. The time is the timebase (CPU 0's PURR, which QEMU counts from power-on)
-//! the initramfs reads first thing after its user-space marker.
+//! Every boot runs with `-icount shift=0,sleep=off`: one instruction is one nanosecond of
+//! virtual time and idle time is skipped, so the figures do not depend on the host's speed.
+//! Times are read from the timebase, which QEMU counts from power-on at 512 MHz:
+//!
+//! * the firmware's log line that enters the kernel (oxiboot's "entering the kernel", skiboot's
+//!   "INIT: Starting kernel", oxiboot's "boot #1 … prepared" for an LPAR), whose timestamp is
+//!   the timebase in seconds;
+//! * the user-space marker: the test initramfs reads CPU 0's PURR (the timebase on both
+//!   machines) first thing after its marker and prints it as `OXITEST timebase:`.
+//!
+//! Two comparisons: **opal** boots the Debian kernel and initramfs on QEMU `powernv9` under
+//! oxiboot and under QEMU's bundled skiboot; **lpar** boots them in one oxiboot LPAR and
+//! directly under QEMU `-M pseries` (QEMU itself as the hypervisor, with its built-in Virtual
+//! Open Firmware).
 
 use crate::payload::Payload;
-use crate::qemu::{run_bounded, run_until, Run};
+use crate::qemu::{run_bounded, run_until, Machine, Run};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// vCPUs and memory of both guests.
-const VCPUS: u32 = 4;
+/// Memory of every benchmarked machine or LPAR.
 const MEMORY: &str = "1G";
 /// Timebase frequency of POWER9 (and of both QEMU machines).
 const TB_HZ: f64 = 512e6;
 /// Bound for one boot (a clean one takes well under a minute of wall time).
 const LIMIT: Duration = Duration::from_secs(240);
+/// QEMU's copy of skiboot.
+pub const SKIBOOT: &str = "/usr/share/qemu/skiboot.lid";
+/// Boots tried before an SMP LPAR figure is given up (see [`kernel_trouble`]).
+const ATTEMPTS: u32 = 6;
 
 /// One measured boot.
 #[derive(Debug, Clone, Default)]
 pub struct Figures {
     /// Virtual seconds from power-on to the user-space marker.
     pub marker_s: f64,
-    /// Virtual seconds from power-on to the LPAR's kernel entry (the firmware's log time of
-    /// "boot #1 … prepared"), for an LPAR.
+    /// Virtual seconds from power-on to the kernel's entry, when the firmware logs it.
     pub kernel_entry_s: Option<f64>,
-    /// The firmware's exit statistics line for the LPAR, when there is one.
+    /// The firmware's exit statistics line for an LPAR.
     pub hypervisor: Option<String>,
     /// Boots it took to get a clean one.
     pub attempts: u32,
@@ -41,13 +51,21 @@ fn timebase_at_marker(console: &str) -> Option<f64> {
     Some(ticks as f64 / TB_HZ)
 }
 
-/// Signs that the guest kernel went wrong (see docs/perf.md: under `-icount`, some LPAR boots
-/// show memory corruption that no run without `-icount` has shown).
+/// The timestamp (seconds) of the first log line containing `needle`: oxiboot writes
+/// `[    0.003892] INFO  …`, skiboot `[    0.330115330,5] …`.
+fn log_time(console: &str, needle: &str) -> Option<f64> {
+    let line = console.lines().find(|l| l.contains(needle))?;
+    let stamp = line.trim_start().strip_prefix('[')?.split(']').next()?;
+    stamp.split(',').next()?.trim().parse().ok()
+}
+
+/// Signs that the guest kernel went wrong (docs/perf.md: under `-icount`, LPARs with several
+/// vCPUs can see memory corruption that no run without `-icount` has shown).
 fn kernel_trouble(console: &str) -> Option<&str> {
     ["Oops:", "BUG:", "alg: ", "Kernel panic"].into_iter().find(|sign| console.contains(sign))
 }
 
-fn figures(run: &Run, what: &str) -> Result<Figures, String> {
+fn figures(run: &Run, what: &str, entry_line: &str) -> Result<Figures, String> {
     if let Some(sign) = kernel_trouble(&run.output) {
         return Err(format!("{what}: the guest kernel reported trouble ({sign:?})"));
     }
@@ -55,22 +73,49 @@ fn figures(run: &Run, what: &str) -> Result<Figures, String> {
         .ok_or_else(|| format!("{what}: no timebase reading\n{}", run.output))?;
     let hypervisor =
         run.output.lines().find(|l| l.contains("powered off after")).map(|l| l.trim().to_string());
-    let kernel_entry_s = run
-        .output
-        .lines()
-        .find(|l| l.contains(": boot #1:"))
-        .and_then(|l| l.trim_start_matches('[').split(']').next())
-        .and_then(|t| t.trim().parse().ok());
+    let kernel_entry_s = log_time(&run.output, entry_line);
     Ok(Figures { marker_s, kernel_entry_s, hypervisor, attempts: 1 })
 }
 
-/// Boots the payload in one LPAR (1 core = 4 vCPUs, 1 GiB).
-pub fn lpar(image: &Path, p: &Payload) -> Result<Figures, String> {
+fn icount(machine: &mut Machine) {
+    machine.extra.extend(["-icount".into(), "shift=0,sleep=off".into()]);
+}
+
+/// Boots the payload in OPAL mode (`-kernel`/`-initrd`) on a 1-thread `powernv9` under
+/// `firmware` (oxiboot's image or [`SKIBOOT`]).
+pub fn opal(firmware: &Path, p: &Payload) -> Result<Figures, String> {
+    let mut machine = Machine {
+        cores: 1,
+        threads: 1,
+        memory: MEMORY.into(),
+        kernel: Some(p.vmlinux.clone()),
+        initrd: Some(p.initramfs.clone()),
+        append: Some("console=hvc0 quiet".into()),
+        ..Machine::default()
+    };
+    icount(&mut machine);
+    let run = run_bounded(machine.command(firmware), LIMIT).map_err(|e| e.to_string())?;
+    let what = firmware.display().to_string();
+    let f = figures(&run, &what, "entering the kernel at")?;
+    if f.kernel_entry_s.is_some() {
+        return Ok(f);
+    }
+    Ok(Figures { kernel_entry_s: log_time(&run.output, "INIT: Starting kernel"), ..f })
+}
+
+/// Boots the payload in one LPAR with `vcpus` vCPUs (1: one thread of core 0:0; 4: the whole
+/// core) and 1 GiB, on the 4-core machine of the partitioned-mode tests.
+pub fn lpar(image: &Path, p: &Payload, vcpus: u32) -> Result<Figures, String> {
     let dir = crate::root().join("target/bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let cpus = match vcpus {
+        1 => "threads = [0]".to_string(),
+        4 => "cores = [\"0:0\"]".to_string(),
+        n => return Err(format!("bench: an LPAR of {n} vCPUs is not offered (1 or 4)")),
+    };
     let config = dir.join("lpar.toml");
     let text = format!(
-        "[system]\nversion = 1\n\n[[lpar]]\nname = \"bench\"\nid = 1\ncores = [\"0:0\"]\nmemory = \"{MEMORY}\"\n\n\
+        "[system]\nversion = 1\n\n[[lpar]]\nname = \"bench\"\nid = 1\n{cpus}\nmemory = \"{MEMORY}\"\n\n\
          [lpar.boot]\nkernel = \"{}\"\ninitramfs = \"{}\"\ncmdline = \"console=hvc0 quiet\"\n",
         p.vmlinux.display(),
         p.initramfs.display()
@@ -79,15 +124,15 @@ pub fn lpar(image: &Path, p: &Payload) -> Result<Figures, String> {
     let blob = dir.join("lpar.bin");
     crate::lpar::compile(&config, &blob)?;
     let mut machine = crate::lpar::partitioned_machine(p, &blob);
-    machine.extra.extend(["-icount".into(), "shift=0,sleep=off".into()]);
+    icount(&mut machine);
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
         let run = run_until(machine.command(image), LIMIT, &mut |console| kernel_trouble(console).is_some())
             .map_err(|e| e.to_string())?;
-        match figures(&run, "LPAR") {
+        match figures(&run, "LPAR", ": boot #1:") {
             Ok(f) => return Ok(Figures { attempts: attempt, ..f }),
             Err(e) => {
-                eprintln!("xtask bench: attempt {attempt}: {e}");
+                eprintln!("xtask bench: LPAR boot {attempt}: {e}");
                 last = e;
             }
         }
@@ -95,13 +140,10 @@ pub fn lpar(image: &Path, p: &Payload) -> Result<Figures, String> {
     Err(last)
 }
 
-/// Boots tried before the LPAR figure is given up.
-const ATTEMPTS: u32 = 6;
-
-/// Boots the payload under QEMU's own `pseries` machine (4 vCPUs, 1 GiB).
-pub fn pseries(p: &Payload) -> Result<Figures, String> {
+/// Boots the payload under QEMU's own `pseries` machine (`vcpus` vCPUs, 1 GiB).
+pub fn pseries(p: &Payload, vcpus: u32) -> Result<Figures, String> {
     let mut cmd = Command::new("qemu-system-ppc64");
-    cmd.args(["-M", "pseries,x-vof=on", "-m", MEMORY, "-smp", &VCPUS.to_string()])
+    cmd.args(["-M", "pseries,x-vof=on", "-m", MEMORY, "-smp", &vcpus.to_string()])
         .args(["-nographic", "-serial", "stdio", "-monitor", "none", "-vga", "none"])
         .args(["-icount", "shift=0,sleep=off"])
         .arg("-kernel")
@@ -110,5 +152,21 @@ pub fn pseries(p: &Payload) -> Result<Figures, String> {
         .arg(&p.initramfs)
         .args(["-append", "console=hvc0 quiet"]);
     let run = run_bounded(cmd, LIMIT).map_err(|e| e.to_string())?;
-    figures(&run, "pseries")
+    figures(&run, "pseries", "no such line")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_firmware_log_stamps_and_the_marker() {
+        let oxi = "[    0.003892] INFO  entering the kernel at 0x20010000, device tree at 0x3\n";
+        assert_eq!(log_time(oxi, "entering the kernel at"), Some(0.003892));
+        let ski = "[    0.330115330,5] INIT: Starting kernel at 0x20010000, fdt at 0x307750a8\n";
+        assert_eq!(log_time(ski, "INIT: Starting kernel"), Some(0.330115330));
+        assert_eq!(log_time(ski, "absent"), None);
+        let marker = "OXITEST timebase: 40e5d598\n";
+        assert_eq!(timebase_at_marker(marker), Some(0x40e5d598 as f64 / TB_HZ));
+    }
 }

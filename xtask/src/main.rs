@@ -8,7 +8,7 @@
 //!   chip, 2 GiB). Installs QEMU and fetches the payload if needed.
 //! * `cargo xtask test` — format and lint checks, host unit tests, and the integration tests
 //!   that boot the image under QEMU.
-//! * `cargo xtask bench` — the partitioned-mode boot benchmark (`docs/perf.md`).
+//! * `cargo xtask bench` — boot-time benchmarks against skiboot and QEMU pseries (`docs/perf.md`).
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -157,28 +157,61 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
-/// The partitioned-mode boot benchmark (docs/perf.md).
-fn bench() -> Result<(), String> {
+/// The boot-time benchmarks (docs/perf.md): `bench [opal|lpar] [--vcpus N]`.
+fn bench(args: &[String]) -> Result<(), String> {
+    let mut which = Vec::new();
+    let mut vcpus = 1;
+    let mut rest = args.iter();
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "opal" | "lpar" => which.push(a.as_str()),
+            "--vcpus" => {
+                vcpus = rest
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("bench: --vcpus takes a number (1 or 4)")?;
+            }
+            other => return Err(format!("bench: unknown argument {other:?} (opal, lpar, --vcpus N)")),
+        }
+    }
+    if which.is_empty() {
+        which = vec!["opal", "lpar"];
+    }
     deps::ensure_qemu()?;
     let image = build()?;
     let p = xtask::payload::ensure()?;
-    let lpar = xtask::bench::lpar(&image, &p)?;
-    let pseries = xtask::bench::pseries(&p)?;
-    println!("boot to the user-space marker, virtual time (-icount shift=0,sleep=off), 4 vCPUs, 1 GiB:");
-    println!("  oxiboot LPAR on powernv9   {:8.3} s", lpar.marker_s);
-    println!("  QEMU pseries (x-vof)       {:8.3} s", pseries.marker_s);
-    println!("  ratio                      {:8.3}", lpar.marker_s / pseries.marker_s);
-    if let Some(entry) = lpar.kernel_entry_s {
-        println!("  LPAR kernel entered at     {entry:8.3} s (firmware boot, carving, clearing, loading)");
+    println!("virtual time under -icount shift=0,sleep=off (1 instruction = 1 ns), 1 GiB");
+    if which.contains(&"opal") {
+        let ours = xtask::bench::opal(&image, &p)?;
+        let skiboot = xtask::bench::opal(std::path::Path::new(xtask::bench::SKIBOOT), &p)?;
+        let entry = |f: &xtask::bench::Figures| f.kernel_entry_s.map_or("?".into(), |s| format!("{s:8.4}"));
+        println!("OPAL mode, powernv9 1 thread:       kernel entry    user-space marker");
+        println!("  oxiboot                          {:>9} s {:12.3} s", entry(&ours), ours.marker_s);
+        println!("  skiboot (QEMU's skiboot.lid)     {:>9} s {:12.3} s", entry(&skiboot), skiboot.marker_s);
+        if let (Some(a), Some(b)) = (ours.kernel_entry_s, skiboot.kernel_entry_s) {
+            println!("  kernel entry: oxiboot takes {:.1} % of skiboot's time", 100.0 * a / b);
+        }
+        println!("  marker: oxiboot/skiboot = {:.3}", ours.marker_s / skiboot.marker_s);
     }
-    if lpar.attempts > 1 {
-        println!(
-            "  (the LPAR figure is from boot {} of {}: see docs/perf.md on -icount)",
-            lpar.attempts, lpar.attempts
-        );
-    }
-    if let Some(h) = &lpar.hypervisor {
-        println!("  hypervisor: {h}");
+    if which.contains(&"lpar") {
+        let lpar = xtask::bench::lpar(&image, &p, vcpus)?;
+        let pseries = xtask::bench::pseries(&p, vcpus)?;
+        println!("partitioned mode, {vcpus} vCPU(s):         user-space marker");
+        println!("  oxiboot LPAR on powernv9         {:12.3} s", lpar.marker_s);
+        println!("  QEMU pseries (x-vof)             {:12.3} s", pseries.marker_s);
+        println!("  ratio LPAR/pseries               {:12.3}", lpar.marker_s / pseries.marker_s);
+        if let Some(entry) = lpar.kernel_entry_s {
+            println!("  LPAR kernel entered at           {entry:12.3} s (firmware boot, carving, clearing, loading)");
+        }
+        if lpar.attempts > 1 {
+            println!(
+                "  (the LPAR figure is from boot {} of {}: see docs/perf.md on -icount)",
+                lpar.attempts, lpar.attempts
+            );
+        }
+        if let Some(h) = &lpar.hypervisor {
+            println!("  hypervisor: {h}");
+        }
     }
     Ok(())
 }
@@ -204,7 +237,9 @@ const HELP: &str = "usage: cargo xtask <command>
                              initramfs from a PNOR image (--direct: with QEMU's -kernel/-initrd;
                              --bare: no payload)
   test                       fmt and clippy checks, unit tests, QEMU boot tests
-  bench                      boot time of an LPAR against QEMU's pseries (docs/perf.md)
+  bench [opal|lpar] [--vcpus 1|4]
+                             boot times: oxiboot against skiboot, an LPAR against
+                             QEMU's pseries (docs/perf.md)
   pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)
   hdat HEAP SPIRAH [...]     HDAT -> device tree (--dts, -o tree.dtb, --compare expected.dtb)
   lpar check|compile|inspect ...
@@ -217,7 +252,7 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ExitCode::SUCCESS),
         Some("run") => run(&args[1..]),
         Some("test") => test().map(|_| ExitCode::SUCCESS),
-        Some("bench") => bench().map(|_| ExitCode::SUCCESS),
+        Some("bench") => bench(&args[1..]).map(|_| ExitCode::SUCCESS),
         Some("pnor") => host_tool("oxiboot-pnor", "pnor", &[], &args[1..]),
         Some("hdat") => host_tool("oxiboot-hdat", "hdat", &[], &args[1..]),
         Some("lpar") => host_tool("oxiboot-hv", "lpar", &["host"], &args[1..]),
