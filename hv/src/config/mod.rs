@@ -12,6 +12,7 @@
 //! The format and the firmware's behaviour on a bad blob are described in `docs/lpar-config.md`.
 
 pub mod blob;
+pub mod digest;
 pub mod model;
 pub mod ram;
 pub mod recheck;

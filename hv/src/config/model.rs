@@ -208,14 +208,14 @@ pub enum ImageSource {
         /// Partition name.
         name: String,
     },
-    /// A file the host tool saw; what the firmware finds must have this size and CRC-32.
+    /// A file the host tool saw; what the firmware finds must have this size and digest.
     File {
         /// The file name as written in the config.
         name: String,
         /// Size in bytes.
         size: u64,
-        /// CRC-32 (ISO-HDLC) of the content.
-        crc32: u32,
+        /// [`image_digest`](super::digest::image_digest) of the content.
+        digest: u32,
     },
 }
 

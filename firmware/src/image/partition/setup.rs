@@ -13,6 +13,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use log::{error, info, warn};
 use oxiboot::memmap::{CONFIG_LOAD_BASE, CONFIG_LOAD_MAX, KERNEL_LOAD_BASE, KERNEL_LOAD_SIZE};
 use oxiboot::percpu::PerCpu;
+use oxiboot_hv::config::digest::image_digest;
 use oxiboot_hv::config::{
     check_against, parse_blob, Console, FirmwareConsole, ImageSource, LparConfig, MachineConfig,
 };
@@ -22,10 +23,6 @@ use oxiboot_hv::lpar::rtas::{self, RTAS_SIZE, STUB};
 use oxiboot_hv::lpar_tree::{lpar_fdt, LparTreeSpec, RtasPlacement};
 use oxiboot_hv::radix::{PartitionTree, Perms, TableMemory};
 use oxiboot_platform::model::Platform;
-
-/// CRC-32/ISO-HDLC (the one the blob records for image files), 16 bytes per step: checking a
-/// 47 MB kernel costs about a third of the byte-at-a-time table's instructions.
-static IMAGE_CRC: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Room kept for an LPAR's device tree.
 const FDT_ROOM: u64 = 64 << 10;
@@ -233,33 +230,34 @@ fn fetch(
                 (leak(bytes), None)
             }
         }
-        ImageSource::File { name, size, crc32 } => (find_loaded(platform, name, *size, *crc32)?, None),
+        ImageSource::File { name, size, digest } => (find_loaded(platform, name, *size, *digest)?, None),
     };
     cache.push((src.clone(), kernel, fetched.0, fetched.1));
     Ok(fetched)
 }
 
 /// A file the loader placed (QEMU `-kernel` at the kernel load address, `-initrd` where
-/// `/chosen` says), recognised by size and CRC-32, copied into hypervisor memory.
-fn find_loaded(platform: &Platform, name: &str, size: u64, crc: u32) -> Result<&'static [u8], String> {
+/// `/chosen` says), recognised by size and image digest, copied into hypervisor memory.
+fn find_loaded(platform: &Platform, name: &str, size: u64, digest: u32) -> Result<&'static [u8], String> {
+    // The initramfs area first: its exact size is known, so a match there is likely.
     let mut candidates = Vec::new();
-    if size <= KERNEL_LOAD_SIZE && platform.ram_contains(KERNEL_LOAD_BASE, size) {
-        candidates.push(KERNEL_LOAD_BASE);
-    }
     if let Some((start, end)) = platform.chosen.initrd {
         if end - start == size && platform.ram_contains(start, size) {
             candidates.push(start);
         }
     }
+    if size <= KERNEL_LOAD_SIZE && platform.ram_contains(KERNEL_LOAD_BASE, size) {
+        candidates.push(KERNEL_LOAD_BASE);
+    }
     for at in candidates {
         // SAFETY: RAM the loader wrote (checked to be RAM), not yet given to anyone.
         let bytes = unsafe { core::slice::from_raw_parts(at as *const u8, size as usize) };
-        if IMAGE_CRC.checksum(bytes) == crc {
+        if image_digest(bytes) == digest {
             return Ok(leak(bytes.to_vec()));
         }
     }
     Err(format!(
-        "file \"{name}\" ({size} bytes, CRC-32 {crc:#010x}) was not loaded (QEMU -kernel or -initrd)"
+        "file \"{name}\" ({size} bytes, digest {digest:#010x}) was not loaded (QEMU -kernel or -initrd)"
     ))
 }
 

@@ -287,13 +287,13 @@ fn read_image(
 ) -> Result<Option<ImageSource>, RecordProblem> {
     let kind = rec.byte(at + record::IMAGE_KIND);
     let reserved_ok = rec.bytes.get(at + 1..at + 4).is_some_and(|b| b.iter().all(|&x| x == 0));
-    let crc32 = rec.u32(at + record::IMAGE_CRC).unwrap_or(0);
+    let digest = rec.u32(at + record::IMAGE_DIGEST).unwrap_or(0);
     let size = rec.u64(at + record::IMAGE_SIZE).unwrap_or(0);
     if !reserved_ok {
         return Err(RecordProblem::ReservedNotZero(field));
     }
     if kind == code::IMAGE_NONE {
-        let empty = crc32 == 0 && size == 0 && rec.u64(at + record::IMAGE_NAME) == Some(0);
+        let empty = digest == 0 && size == 0 && rec.u64(at + record::IMAGE_NAME) == Some(0);
         return if empty { Ok(None) } else { Err(RecordProblem::ReservedNotZero(field)) };
     }
     let name = layout.string(rec, at + record::IMAGE_NAME, field, MAX_IMAGE_NAME_LEN)?;
@@ -301,9 +301,9 @@ fn read_image(
         return Err(RecordProblem::EmptyImageName(field));
     }
     match kind {
-        code::IMAGE_PARTITION if crc32 == 0 && size == 0 => Ok(Some(ImageSource::Partition { name })),
+        code::IMAGE_PARTITION if digest == 0 && size == 0 => Ok(Some(ImageSource::Partition { name })),
         code::IMAGE_PARTITION => Err(RecordProblem::ReservedNotZero(field)),
-        code::IMAGE_FILE => Ok(Some(ImageSource::File { name, size, crc32 })),
+        code::IMAGE_FILE => Ok(Some(ImageSource::File { name, size, digest })),
         other => Err(RecordProblem::UnknownImageKind { field, kind: other }),
     }
 }

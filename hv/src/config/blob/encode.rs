@@ -110,10 +110,10 @@ fn write_image(out: &mut [u8], at: usize, image: Option<&ImageSource>, strings: 
     let (kind, crc, size) = match image {
         None => return,
         Some(ImageSource::Partition { .. }) => (code::IMAGE_PARTITION, 0, 0),
-        Some(ImageSource::File { crc32, size, .. }) => (code::IMAGE_FILE, *crc32, *size),
+        Some(ImageSource::File { digest, size, .. }) => (code::IMAGE_FILE, *digest, *size),
     };
     out[at + record::IMAGE_KIND] = kind;
-    put_u32(out, at + record::IMAGE_CRC, crc);
+    put_u32(out, at + record::IMAGE_DIGEST, crc);
     put_u64(out, at + record::IMAGE_SIZE, size);
     if let Some(image) = image {
         strings.put(out, at + record::IMAGE_NAME, image.name());

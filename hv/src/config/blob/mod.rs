@@ -24,7 +24,7 @@ pub use error::{BlobError, MemoryOwner, RecordProblem};
 /// `OXLP` in ASCII.
 pub const MAGIC: u32 = 0x4f58_4c50;
 /// The layout version this code writes and reads.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Size of the header.
 pub const HEADER_LEN: usize = 64;
 /// Size of one LPAR record.
@@ -80,7 +80,7 @@ pub(crate) mod record {
 
     /// Image reference fields, from the reference's start (24 bytes).
     pub const IMAGE_KIND: usize = 0x00;
-    pub const IMAGE_CRC: usize = 0x04;
+    pub const IMAGE_DIGEST: usize = 0x04;
     pub const IMAGE_SIZE: usize = 0x08;
     pub const IMAGE_NAME: usize = 0x10;
 }

@@ -23,7 +23,7 @@ fn lpar(id: u32, name: &str, threads: &[u32], base: u64) -> LparConfig {
             initramfs: Some(ImageSource::File {
                 name: "initramfs.cpio".into(),
                 size: 1234,
-                crc32: 0xdead_beef,
+                digest: 0xdead_beef,
             }),
             cmdline: "console=hvc0".into(),
         },
@@ -230,8 +230,9 @@ fn header_errors() {
     bad[0] = b'X';
     assert!(matches!(parse_blob(&bad), Err(BlobError::BadMagic(_))));
     let mut bad = bytes.clone();
-    bad[header::VERSION + 1] = 2;
-    assert_eq!(parse_blob(&bad), Err(BlobError::UnsupportedVersion(2)));
+    // Version 1 recorded CRC-32s of image files where version 2 records image digests.
+    bad[header::VERSION + 1] = 1;
+    assert_eq!(parse_blob(&bad), Err(BlobError::UnsupportedVersion(1)));
     let mut bad = bytes.clone();
     bad[header::CRC] ^= 1;
     assert!(matches!(parse_blob(&bad), Err(BlobError::BadCrc { .. })));

@@ -10,7 +10,7 @@ use super::fields::{Diagnostics, Located};
 use super::memory::place_memory;
 use super::spec::{ConsoleSpec, CpuSpec, ImageSpec, LparSpec, Spec};
 use super::Target;
-use crate::config::blob::CRC32;
+use crate::config::digest::ImageDigest;
 use crate::config::model::{
     partition_name_problem, BootConfig, Console, FirmwareConsole, ImageSource, LparConfig, MachineConfig,
     MAX_IMAGE_NAME_LEN, MAX_LPARS,
@@ -181,7 +181,7 @@ fn resolve_image(
             }
             let path = target.base_dir.join(name);
             match read_image_file(&path) {
-                Ok((size, crc32)) => Some(ImageSource::File { name: name.clone(), size, crc32 }),
+                Ok((size, digest)) => Some(ImageSource::File { name: name.clone(), size, digest }),
                 Err(why) => {
                     let kind = ConfigErrorKind::MissingImage { path: path.display().to_string(), why };
                     diag.at(image, l, kind);
@@ -192,13 +192,13 @@ fn resolve_image(
     }
 }
 
-/// Size and CRC-32 of a regular file, read in pieces.
+/// Size and image digest of a regular file, read in pieces.
 fn read_image_file(path: &std::path::Path) -> Result<(u64, u32), String> {
     let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     if !file.metadata().map_err(|e| e.to_string())?.is_file() {
         return Err("not a regular file".into());
     }
-    let mut digest = CRC32.digest();
+    let mut digest = ImageDigest::new();
     let mut size = 0u64;
     let mut buffer = std::vec![0u8; 1 << 20];
     loop {
@@ -212,5 +212,5 @@ fn read_image_file(path: &std::path::Path) -> Result<(u64, u32), String> {
     if size == 0 {
         return Err("the file is empty".into());
     }
-    Ok((size, digest.finalize()))
+    Ok((size, digest.finish()))
 }
