@@ -187,11 +187,16 @@ fn a_corrupt_configuration_is_refused_and_nothing_starts() {
     let last = bytes.len() - 1;
     bytes[last] ^= 0x20; // a byte of the strings area: the CRC no longer matches
     std::fs::write(&blob, &bytes).expect("blob");
-    // No kernel for OPAL mode either: the firmware stays in firmware mode and powers off.
-    let machine = Machine { extra: xtask::lpar::loader_args(&blob), ..xtask::lpar::machine() };
+    // The blob arrives in the flash partition OXICFG (its ECC is right: the content is what
+    // is wrong). No kernel for OPAL mode either: the firmware stays in firmware mode and
+    // powers off.
+    let pnor = dir.join("oxiboot.pnor");
+    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let machine = Machine { pnor: Some(pnor), ..xtask::lpar::machine() };
     let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");
     eprintln!("{}", run.output);
     assert!(run.exited_cleanly(), "QEMU exited with {:?}", run.status);
+    assert!(run.output.contains("bytes from flash partition OXICFG"), "blob not read from the flash");
     assert!(run.output.contains("partition config refused: checksum mismatch"), "no refusal message");
     assert!(!run.output.contains("partitioned mode:"), "partitioned mode entered");
     assert!(run.output.contains("no payload to boot"));
@@ -205,12 +210,16 @@ fn an_lpar_whose_image_is_missing_does_not_start() {
     std::fs::write(&config, two_lpars(&p)).expect("config");
     let blob = dir.join("oxicfg.bin");
     xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
-    // The loader preloads no kernel, and the machine has only one UART: host1 lacks its
-    // kernel, svc its console; each is refused for its own reason.
-    let machine = Machine { extra: xtask::lpar::loader_args(&blob), ..xtask::lpar::machine() };
+    // The configuration in the flash partition OXICFG; the loader preloads no kernel, and
+    // the machine has only one UART: host1 lacks its kernel, svc its console; each is
+    // refused for its own reason.
+    let pnor = dir.join("oxiboot.pnor");
+    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let machine = Machine { pnor: Some(pnor), ..xtask::lpar::machine() };
     let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");
     eprintln!("{}", run.output);
     assert!(run.exited_cleanly(), "QEMU exited with {:?}", run.status);
+    assert!(run.output.contains("bytes from flash partition OXICFG"), "blob not read from the flash");
     assert!(run.output.contains("LPAR 1 \"host1\": file \""), "host1 not refused");
     assert!(run.output.contains("was not loaded (QEMU -kernel or -initrd) (LPAR not started)"));
     assert!(run.output.contains("LPAR 2 \"svc\": console: no UART at I/O port 0x2f8 (LPAR not started)"));

@@ -106,8 +106,15 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             xtask::lpar::link_payload(&p)?;
             let blob = root().join("target/lpar/oxicfg.bin");
             let resolved = xtask::lpar::compile(&config, &blob)?;
-            eprintln!("xtask: {} compiled: {} LPAR(s)", config.display(), resolved.lpars.len());
-            let m = xtask::lpar::partitioned_machine(&p, &blob);
+            let pnor = root().join("target/lpar/oxiboot-lpar.pnor");
+            xtask::lpar::flash_with_config(&blob, &pnor)?;
+            eprintln!(
+                "xtask: {} compiled: {} LPAR(s), in the OXICFG partition of {}",
+                config.display(),
+                resolved.lpars.len(),
+                pnor.display()
+            );
+            let m = xtask::lpar::partitioned_flash_machine(&p, &pnor);
             machine = xtask::qemu::Machine {
                 extra: [m.extra.clone(), machine.extra].concat(),
                 append: machine.append,
@@ -232,7 +239,8 @@ const HELP: &str = "usage: cargo xtask <command>
   build                      build the firmware, write target/oxiboot.lid
   run [--lpar CONFIG|--opal|--direct|--bare] [--sockets N] [--append ARGS] [-- QEMU-ARGS...]
                              boot it on QEMU powernv9: by default partitioned mode with
-                             payloads/lpars/qemu-two-lpars.toml (4 cores x 4 threads, 4 GiB;
+                             payloads/lpars/qemu-two-lpars.toml compiled into the OXICFG
+                             partition of a flash image (4 cores x 4 threads, 4 GiB;
                              --lpar: another config); --opal: OPAL mode, Debian kernel + test
                              initramfs from a PNOR image (--direct: with QEMU's -kernel/-initrd;
                              --bare: no payload)
