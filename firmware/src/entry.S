@@ -68,6 +68,7 @@
     .set PC_CFAR, {PC_SCRATCH} + 24
     .set PC_R0,   {PC_SCRATCH} + 32
     .set PC_VEC,  {PC_SCRATCH} + 40
+    .set PC_CR,   {PC_SCRATCH} + 48
 
     /* Load a 32-bit absolute address (everything the firmware links is below 2 GiB). */
     .macro load_addr reg, sym
@@ -299,6 +300,10 @@ secondary_thread_high:
 exception_common:
     std   0, PC_R0(1)
     std   12, PC_VEC(1)
+    /* CR before any compare: it is the interrupted context's (a guest's, at any instruction
+     * of it for an asynchronous exit), and the nesting checks below write CR0. */
+    mfcr  0
+    std   0, PC_CR(1)
     mr    11, 1
     addi  1, 11, {EXC_SP_OFFSET}
     /* An exception taken while this thread already runs on its exception stack (a wake-up
@@ -333,7 +338,7 @@ exception_common:
     std   0, F_CFAR(1)
     mflr  0
     std   0, F_LR(1)
-    mfcr  0
+    ld    0, PC_CR(11)
     std   0, F_CR(1)
     mfxer 0
     std   0, F_XER(1)
