@@ -259,6 +259,11 @@ fn hcall(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) -> HcallStatus {
 /// decrementer expired) or is prodded, then returns to it with external interrupts enabled.
 fn cede(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) -> HcallStatus {
     lpar.stats.cedes.fetch_add(1, Ordering::Relaxed);
+    // A retry timer left from an interrupt delivered since (see `deliver_pending`) must not
+    // expire in here: its pending exception would end every `stop` at once. Whatever is
+    // pending now ends the wait below, and the way back re-arms the timer if needed.
+    // SAFETY: the hypervisor decrementer only brings this vCPU back to the hypervisor.
+    unsafe { mtspr::<{ num::HDEC }>(HDEC_FAR) };
     loop {
         cpu::doorbell_clear();
         if vcpu.kicks.load(Ordering::Acquire) != 0 {
