@@ -82,12 +82,7 @@ pub fn flash_with_config(blob: &Path, out: &Path) -> Result<(), String> {
          partition NVRAM size=576K flags=preserved\n",
         blob.display()
     );
-    let layout = oxiboot_pnor::parse_layout(&text, &mut |path| {
-        std::fs::read(path).map_err(|e| format!("{path}: {e}"))
-    })
-    .map_err(|e| format!("flash layout: {e}"))?;
-    let image = oxiboot_pnor::create_image(&layout).map_err(|e| format!("flash image: {e}"))?;
-    std::fs::write(out, image).map_err(|e| format!("{}: {e}", out.display()))
+    crate::payload::write_pnor(&text, out)
 }
 
 /// The machine booting the configuration in `pnor`'s OXICFG partition, with the payload's

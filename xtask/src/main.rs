@@ -210,12 +210,6 @@ fn bench(args: &[String]) -> Result<(), String> {
         if let Some(entry) = lpar.kernel_entry_s {
             println!("  LPAR kernel entered at           {entry:12.3} s (firmware boot, carving, clearing, loading)");
         }
-        if lpar.attempts > 1 {
-            println!(
-                "  (the LPAR figure is from boot {} of {}: see docs/perf.md on -icount)",
-                lpar.attempts, lpar.attempts
-            );
-        }
         if let Some(h) = &lpar.hypervisor {
             println!("  hypervisor: {h}");
         }

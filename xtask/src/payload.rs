@@ -61,12 +61,17 @@ pub fn ensure_pnor(p: &Payload) -> Result<PathBuf, String> {
     if crate::deps::present(&out) && newer(&out, &p.vmlinux) && newer(&out, &p.initramfs) {
         return Ok(out);
     }
-    let text = pnor_layout(p);
-    let layout = oxiboot_pnor::parse_layout(&text, &mut |path| {
+    write_pnor(&pnor_layout(p), &out)?;
+    Ok(out)
+}
+
+/// Builds the flash image a layout text describes (docs/flash.md; contents read from the
+/// files it names) and writes it to `out`.
+pub fn write_pnor(layout_text: &str, out: &Path) -> Result<(), String> {
+    let layout = oxiboot_pnor::parse_layout(layout_text, &mut |path| {
         std::fs::read(path).map_err(|e| format!("{path}: {e}"))
     })
     .map_err(|e| format!("flash layout: {e}"))?;
     let image = oxiboot_pnor::create_image(&layout).map_err(|e| format!("flash image: {e}"))?;
-    std::fs::write(&out, image).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(out)
+    std::fs::write(out, image).map_err(|e| format!("{}: {e}", out.display()))
 }
