@@ -66,6 +66,18 @@ pub struct LoadedPayload {
     pub corrected: usize,
 }
 
+/// Largest partition table read: 8 k entries, far more than any real PNOR has (the table
+/// length comes from the flash, and the table is read into the heap).
+const MAX_TABLE_LEN: u64 = 1 << 20;
+
+/// `len` zero bytes, or `None` if the heap cannot give them.
+fn zeroed(len: usize) -> Option<alloc::vec::Vec<u8>> {
+    let mut v = alloc::vec::Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, 0);
+    Some(v)
+}
+
 impl<D: FlashDevice> Pnor<D> {
     /// Reads and checks the partition table.
     pub fn open(mut dev: D) -> Result<Self, FlashError> {
@@ -75,7 +87,7 @@ impl<D: FlashDevice> Pnor<D> {
         }
         let header = TableHeader::parse(&head).map_err(FlashError::Table)?;
         let toc_len = usize::try_from(header.table_len()).map_err(|_| FlashError::Access(0))?;
-        if header.table_len() > dev.size() {
+        if header.table_len() > dev.size().min(MAX_TABLE_LEN) {
             return Err(FlashError::TooLarge("part", header.table_len()));
         }
         let mut toc = vec![0u8; toc_len];
@@ -119,8 +131,12 @@ impl<D: FlashDevice> Pnor<D> {
             return Some(Err(FlashError::TooLarge(label, p.content_len())));
         };
         let words = len.div_ceil(ecc::DATA_BYTES_PER_WORD);
-        let mut out = vec![0u8; words * ecc::DATA_BYTES_PER_WORD];
-        let mut scratch = vec![0u8; if p.has_ecc() { words * ecc::RAW_BYTES_PER_WORD } else { 0 }];
+        // The sizes come from the flash: a partition larger than the heap can hold is an
+        // error, not a failed allocation.
+        let too_large = || FlashError::TooLarge(label, p.content_len());
+        let Some(mut out) = zeroed(words * ecc::DATA_BYTES_PER_WORD) else { return Some(Err(too_large())) };
+        let raw = if p.has_ecc() { words * ecc::RAW_BYTES_PER_WORD } else { 0 };
+        let Some(mut scratch) = zeroed(raw) else { return Some(Err(too_large())) };
         Some(self.read_partition_into(label, p, &mut scratch, &mut out).map(|(n, _)| {
             out.truncate(n);
             out

@@ -131,7 +131,8 @@ fn arbitrary_bytes_never_panic() {
             .collect();
         if len >= 16 {
             bytes[..4].copy_from_slice(b"OXLP");
-            bytes[4..8].copy_from_slice(&[0, 1, 0, 0x40]);
+            bytes[4..6].copy_from_slice(&oxiboot_hv::config::blob::VERSION.to_be_bytes());
+            bytes[6..8].copy_from_slice(&[0, 0x40]);
             bytes[8..12].copy_from_slice(&(len as u32).to_be_bytes());
             fix_crc(&mut bytes);
         }

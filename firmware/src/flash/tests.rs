@@ -114,3 +114,18 @@ fn too_small_areas_are_refused() {
     ));
     assert_eq!(pnor.read_content("NOPE", &mut s, &mut st).unwrap_err(), FlashError::Missing("NOPE"));
 }
+
+#[test]
+fn an_oversized_table_is_refused_before_it_is_read() {
+    // A well-formed header whose table claims 2 MiB of a 4 MiB flash: the firmware refuses
+    // it rather than reading (and allocating) that much.
+    let mut flash = image("read-only");
+    flash.resize(4 << 20, 0xff);
+    let word = |f: &[u8], i: usize| u32::from_be_bytes([f[4 * i], f[4 * i + 1], f[4 * i + 2], f[4 * i + 3]]);
+    let table_blocks = (2 << 20) / word(&flash, 5);
+    flash[8..12].copy_from_slice(&table_blocks.to_be_bytes());
+    let checksum = (0..11).fold(0, |x, i| x ^ word(&flash, i));
+    flash[44..48].copy_from_slice(&checksum.to_be_bytes());
+    let mut f = MemFlash(flash);
+    assert!(matches!(Pnor::open(&mut f), Err(FlashError::TooLarge("part", len)) if len == 2 << 20));
+}

@@ -361,7 +361,8 @@ impl XiveEnv for ImageEnv {
     }
 
     fn controller(&mut self) -> Option<&mut dyn XiveOps> {
-        let guard = self.xive.insert(xive::XIVE.lock());
+        // Locked once per OPAL call: a second lock here would wait for itself.
+        let guard = self.xive.get_or_insert_with(|| xive::XIVE.lock());
         guard.as_mut().map(|x| x as &mut dyn XiveOps)
     }
 }

@@ -264,6 +264,11 @@ fn get_vp_info(a: &[u64; 8], env: &mut dyn XiveEnv) -> Res {
 }
 
 fn set_vp_info(a: &[u64; 8], env: &mut dyn XiveEnv) -> Res {
+    // The report cache-line pair (two 128-byte lines) is written by the controller: it must
+    // be the OS's RAM, like a queue page. 0 means none.
+    if a[2] != 0 && !env.is_os_ram(a[2], 256) {
+        return Err(rc::PARAMETER);
+    }
     done(ctl(env)?.set_vp_info(a[0], a[1], a[2]))?;
     Ok(rc::SUCCESS)
 }
@@ -508,7 +513,7 @@ mod tests {
         assert_eq!(call(&mut env, token::SET_QUEUE_INFO, &[0x104, 7, 0x100_0000, 12, 3]), 0);
         assert_eq!(call(&mut env, token::SET_QUEUE_INFO, &[0x104, 7, 0, 0, 0]), 0);
         assert_eq!(call(&mut env, token::SET_QUEUE_STATE, &[0x104, 7, 1, 9]), 0);
-        assert_eq!(call(&mut env, token::SET_VP_INFO, &[0x4300_0001, 1, 0x1200]), 0);
+        assert_eq!(call(&mut env, token::SET_VP_INFO, &[0x4300_0001, 1, 0x180_0000]), 0);
         assert_eq!(call(&mut env, token::DONATE_PAGE, &[1, 0x1_0000]), 0);
         assert_eq!(call(&mut env, token::FREE_IRQ, &[0x10]), 0);
         assert_eq!(call(&mut env, token::SYNC, &[3, 0x10]), 0);
@@ -520,7 +525,7 @@ mod tests {
                 "set_queue_info 0x104 7 0x1000000 12 3",
                 "set_queue_info 0x104 7 0x0 0 0",
                 "set_queue_state 0x104 7 1 9",
-                "set_vp_info 0x43000001 1 0x1200",
+                "set_vp_info 0x43000001 1 0x1800000",
                 "donate_page 1 0x10000",
                 "free_irq 0x10",
                 "sync 3 0x10",
@@ -550,6 +555,9 @@ mod tests {
             (token::ALLOCATE_VP_BLOCK, &[1 << 32]),
             (token::GET_VP_INFO, &[0x104, 0x5]),
             (token::GET_VP_STATE, &[0x104, 0]),
+            // The report line pair the controller writes must be OS RAM, whole.
+            (token::SET_VP_INFO, &[0x104, 1, 0x3000_0000]),
+            (token::SET_VP_INFO, &[0x104, 1, 0x1ff_ff80]),
             (token::ALLOCATE_IRQ, &[1 << 32]),
             (token::FREE_IRQ, &[u64::MAX]),
             (token::SYNC, &[1, 1 << 40]),

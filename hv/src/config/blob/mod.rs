@@ -1,7 +1,7 @@
 //! The compiled configuration blob: a big-endian, versioned, CRC-32-checked image of a
 //! [`MachineConfig`](super::MachineConfig), written by the host tool and read by the firmware.
 //!
-//! Layout (version 1; every number big-endian; offsets from the start of the blob):
+//! Layout (version 2; every number big-endian; offsets from the start of the blob):
 //!
 //! ```text
 //! header      64 bytes  (fields below)
