@@ -69,6 +69,8 @@
     .set PC_R0,   {PC_SCRATCH} + 32
     .set PC_VEC,  {PC_SCRATCH} + 40
     .set PC_CR,   {PC_SCRATCH} + 48
+    /* Frames of this thread's exception stack in use (exceptions being handled). */
+    .set PC_DEPTH, {PC_SCRATCH} + 56
 
     /* Load a 32-bit absolute address (everything the firmware links is below 2 GiB). */
     .macro load_addr reg, sym
@@ -273,6 +275,9 @@ secondary_thread_high:
     .endm
 
     .macro restore_frame
+        /* CFAR as interrupted (no branch follows until the rfid/hrfid). */
+        ld    0, F_CFAR(1)
+        mtspr SPR_CFAR, 0
         ld    0, F_SRR0(1)
         mtspr SPR_SRR0, 0
         ld    0, F_SRR1(1)
@@ -306,10 +311,14 @@ exception_common:
     std   0, PC_CR(1)
     mr    11, 1
     addi  1, 11, {EXC_SP_OFFSET}
-    /* An exception taken while this thread already runs on its exception stack (a wake-up
-     * from `stop` inside a guest exit handler, or a fault while reporting one) gets its
-     * frame below the interrupted stack pointer, past its red zone, so the outer frame (for
-     * a guest exit: the guest's registers) stays intact. */
+    /* An exception taken while this thread is handling one (a wake-up from `stop` inside a
+     * guest exit handler, or a fault while reporting one) gets its frame below the
+     * interrupted stack pointer, past its red zone, so the outer frame (for a guest exit:
+     * the guest's registers) stays intact. Whether one is being handled is the per-CPU
+     * depth count, never the interrupted r1, which a guest chooses. */
+    ld    0, PC_DEPTH(11)
+    cmpdi 0, 0
+    beq   14f
     mfspr 0, SPR_HSPRG1
     cmpld 0, 1
     bgt   14f
@@ -367,6 +376,9 @@ exception_common:
 
     li    0, 0
     std   0, 0(1)               /* end of the back chain */
+    ld    0, PC_DEPTH(11)
+    addi  0, 0, 1
+    std   0, PC_DEPTH(11)
     mr    13, 11
     lis   2, .TOC.@ha
     addi  2, 2, .TOC.@l
@@ -375,7 +387,10 @@ exception_common:
 
     /* Rust returned: resume with the (possibly edited) frame. r3 != 0 resumes through
      * HSRR0/1 with hrfid, r3 = 0 through SRR0/1 with rfid. The choice is made before CR is
-     * restored, since the comparison needs CR0. */
+     * restored, since the comparison needs CR0. r13 is still the per-CPU data. */
+    ld    0, PC_DEPTH(13)
+    addi  0, 0, -1
+    std   0, PC_DEPTH(13)
     cmpdi 3, 0
     beq   13f
     restore_frame
@@ -419,6 +434,10 @@ oxiboot_guest_launch:
     .balign 16
     .globl oxiboot_guest_leave
 oxiboot_guest_leave:
+    /* The exit handler's frames are abandoned: none of the exception stack is in use. */
+    mfspr 5, SPR_HSPRG0
+    li    0, 0
+    std   0, PC_DEPTH(5)
     ld    0, HC_LR(3)
     mtlr  0
     ld    0, HC_CR(3)

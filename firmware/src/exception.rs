@@ -84,9 +84,10 @@ pub fn vector_name(vector: u64) -> &'static str {
 }
 
 /// Whether the interrupt saves its state in HSRR0/1 (hypervisor interrupts) rather than
-/// SRR0/1.
+/// SRR0/1. External interrupts (0x500) are hypervisor interrupts with LPCR[LPES] = 0, as the
+/// firmware and every LPAR run.
 pub fn uses_hsrr(vector: u64) -> bool {
-    matches!(vector, 0x980 | 0xe00..=0xeff | 0xf80 | 0x1500 | 0x1600)
+    matches!(vector, 0x500 | 0x980 | 0xe00..=0xeff | 0xf80 | 0x1500 | 0x1600)
 }
 
 impl ExceptionFrame {
@@ -154,7 +155,8 @@ mod tests {
     fn hypervisor_vectors_use_hsrr() {
         let f = ExceptionFrame { vector: 0xe40, hsrr0: 0x1234, srr0: 0x9999, ..Default::default() };
         assert_eq!(f.interrupted_at(), 0x1234);
-        assert!(!uses_hsrr(0x700));
+        assert!(!uses_hsrr(0x700) && !uses_hsrr(0xc00));
+        assert!(uses_hsrr(0x500) && uses_hsrr(0xe80) && uses_hsrr(0x1500));
         assert_eq!(vector_name(0xe40), "Hypervisor Emulation Assistance");
         assert_eq!(vector_name(0x1fe0), "reserved vector");
     }

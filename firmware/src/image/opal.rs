@@ -175,6 +175,9 @@ fn start_job(entry: u64) -> u64 {
     let me = this_cpu();
     apply_hid0();
     me.set_state(CpuState::Os);
+    // The job never returns: empty the (detached) mailbox now, so that the thread takes
+    // jobs again after OPAL_RETURN_CPU (kexec hands its threads back that way).
+    me.mailbox.finish(0);
     enter_os(entry, me.pir as u64, 0, 0, false)
 }
 
@@ -274,10 +277,15 @@ impl OpalEnv for ImageEnv {
     fn start_cpu(&mut self, pir: u32, entry: u64) -> bool {
         let Some(target) = slot_of(pir) else { return false };
         let entry = entry & REAL_MODE_ADDRESS_MASK;
-        if !Self::caller_memory(entry, 4) || target.mailbox.post(start_job, entry).is_err() {
+        if !Self::caller_memory(entry, 4) {
             return false;
         }
+        // Busy before the job is posted: the thread itself sets Os when it takes it.
         target.set_state(CpuState::Busy);
+        if target.mailbox.post_detached(start_job, entry).is_err() {
+            target.set_state(CpuState::Idle);
+            return false;
+        }
         cpu::doorbell_send(pir);
         true
     }

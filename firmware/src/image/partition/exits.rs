@@ -10,18 +10,12 @@ use super::run::{self, Leave};
 use super::{hypervisor, mmu, rtas, vty};
 use core::sync::atomic::Ordering;
 use log::{debug, warn};
-use oxiboot::exception::ExceptionFrame;
+use oxiboot::exception::{uses_hsrr, ExceptionFrame};
 use oxiboot_hv::lpar::hcall_args::{self, SetMode, VpaOp};
 use oxiboot_hv::lpar::inject::{self, vector, SRR1_PROGRAM_ILLEGAL};
 use oxiboot_hv::papr::*;
 use oxiboot_platform::cpu::{self, mtspr};
 use oxiboot_platform::spr::{num, Lpcr, Msr};
-
-/// Whether the interrupt at `vector` saves state in HSRR0/1 (hypervisor interrupts) rather
-/// than SRR0/1.
-pub fn uses_hsrr(vector: u64) -> bool {
-    matches!(vector, 0x500 | 0x980 | 0xe00 | 0xe20 | 0xe40 | 0xe60 | 0xe80 | 0xea0 | 0xf80)
-}
 
 /// Handles a guest exit of `vcpu`; returns 1 to resume the guest with hrfid.
 pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
@@ -125,14 +119,16 @@ fn outside_memory(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) {
     // partition-scoped translation; HDAR the effective address the program used.
     let guest_real = f.asdr & !0xfff;
     let access = if f.vector == 0xe00 { "data access" } else { "instruction fetch" };
-    warn!(
-        "{}: vCPU {:#x}: {access} at guest real address {guest_real:#x} (effective {:#x}, instruction at {:#x}) is outside its {} MiB; machine check delivered",
-        lpar.label(),
-        vcpu.pir,
-        if f.vector == 0xe00 { f.hdar } else { f.hsrr0 },
-        f.hsrr0,
-        lpar.carve.size >> 20,
-    );
+    let label = lpar.label();
+    if lpar.stats.may_report(&label) {
+        warn!(
+            "{label}: vCPU {:#x}: {access} at guest real address {guest_real:#x} (effective {:#x}, instruction at {:#x}) is outside its {} MiB; machine check delivered",
+            vcpu.pir,
+            if f.vector == 0xe00 { f.hdar } else { f.hsrr0 },
+            f.hsrr0,
+            lpar.carve.size >> 20,
+        );
+    }
     reflect(lpar, f, vector::MACHINE_CHECK, 0);
 }
 

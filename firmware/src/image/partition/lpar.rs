@@ -68,6 +68,19 @@ impl Vcpu {
         }
     }
 
+    /// Moves a stopped vCPU to Starting; false if it is not stopped (another `start-cpu` may
+    /// have claimed it first).
+    pub fn claim_for_start(&self) -> bool {
+        self.state
+            .compare_exchange(
+                VcpuState::Stopped as u32,
+                VcpuState::Starting as u32,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
     /// Changes state.
     pub fn set_state(&self, s: VcpuState) {
         self.state.store(s as u32, Ordering::Release);
@@ -121,6 +134,8 @@ pub struct Stats {
     pub hypervisor_ticks: AtomicU64,
     /// Of which asleep in `H_CEDE` (the vCPU idle).
     pub idle_ticks: AtomicU64,
+    /// Misbehaviours of the guest reported on the console (see [`Stats::may_report`]).
+    pub reported: AtomicU64,
 }
 
 impl Stats {
@@ -133,12 +148,27 @@ impl Stats {
             &self.reflected,
             &self.hypervisor_ticks,
             &self.idle_ticks,
+            &self.reported,
         ];
         for counter in counters {
             counter.store(0, Ordering::Relaxed);
         }
     }
+
+    /// Whether a guest misbehaviour (an access outside its memory, a bad RTAS block) may
+    /// still be logged in this boot: the first [`REPORTS_PER_BOOT`], so that a guest cannot
+    /// flood the shared console; the last one says so.
+    pub fn may_report(&self, label: &str) -> bool {
+        let n = self.reported.fetch_add(1, Ordering::Relaxed);
+        if n + 1 == REPORTS_PER_BOOT {
+            log::warn!("{label}: further misbehaviour in this boot is not logged");
+        }
+        n < REPORTS_PER_BOOT
+    }
 }
+
+/// Guest misbehaviours logged per boot of an LPAR.
+pub const REPORTS_PER_BOOT: u64 = 16;
 
 /// What an LPAR boots, kept in hypervisor memory for reboots.
 pub struct BootImages {

@@ -21,7 +21,10 @@ pub fn call(lpar: &Lpar, vcpu: &Vcpu, block: u64) -> HcallStatus {
     let call = match read_call(&mem, block) {
         Ok(c) => c,
         Err(e) => {
-            warn!("{}: RTAS call block at {block:#x} refused: {e:?}", lpar.label());
+            let label = lpar.label();
+            if lpar.stats.may_report(&label) {
+                warn!("{label}: RTAS call block at {block:#x} refused: {e:?}");
+            }
             return H_PARAMETER;
         }
     };
@@ -91,10 +94,9 @@ fn execute(lpar: &Lpar, vcpu: &Vcpu, request: Request) -> [i32; 8] {
             r[0] = match lpar.vcpu_by_server(u64::from(server)) {
                 None => RTAS_PARAMETER_ERROR,
                 Some(_) if !lpar.carve.contains(entry, 4) => RTAS_PARAMETER_ERROR,
-                Some(target) if target.state() != VcpuState::Stopped => RTAS_HARDWARE_ERROR,
+                Some(target) if !target.claim_for_start() => RTAS_HARDWARE_ERROR,
                 Some(target) => {
                     *target.start.lock() = (entry, r3);
-                    target.set_state(VcpuState::Starting);
                     if dispatch(lpar, target) {
                         RTAS_SUCCESS
                     } else {

@@ -6,7 +6,7 @@
 //! (`entry.S`). While a guest runs, `PerCpu::guest` points at its vCPU, which is how the
 //! exception code knows an exception from guest state is a guest exit.
 
-use super::lpar::{kick, LparState, Vcpu, VcpuState};
+use super::lpar::{kick, LparState, StopReason, Vcpu, VcpuState};
 use super::{exits, hypervisor, mmu};
 use crate::image::cpus::this_cpu;
 use crate::image::entry::guest_frame;
@@ -54,6 +54,12 @@ pub fn vcpu_job(arg: u64) -> u64 {
     while let Some(vcpu) = next.take() {
         run_vcpu(vcpu);
         let last = lpar.active.fetch_sub(1, Ordering::AcqRel) == 1;
+        if last && lpar.state() == LparState::Running {
+            // Its vCPUs all stopped themselves (at the same time: `stop-self` saw another
+            // still running): nothing is left to run the LPAR, as for a crash.
+            log::warn!("{}: its last vCPU stopped itself", lpar.label());
+            lpar.begin_stop(StopReason::Crash, vcpu);
+        }
         if last && lpar.state() == LparState::Stopping {
             if let Some(boot) = lpar.finish_stop() {
                 if boot.pir == vcpu.cpu.pir {
@@ -175,7 +181,7 @@ pub fn guest_exit_of_this_thread(frame: &mut ExceptionFrame) -> Option<u64> {
     if vcpu == 0 {
         return None;
     }
-    let interrupted_msr = if exits::uses_hsrr(frame.vector) { frame.hsrr1 } else { frame.srr1 };
+    let interrupted_msr = if oxiboot::exception::uses_hsrr(frame.vector) { frame.hsrr1 } else { frame.srr1 };
     if interrupted_msr & Msr::HV.bits() != 0 {
         return None;
     }
