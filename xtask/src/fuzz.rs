@@ -51,14 +51,30 @@ pub fn projects(root: &Path) -> Vec<PathBuf> {
 /// Runs every target of every project for `seconds` each; fails on the first crash.
 pub fn run_all(root: &Path, seconds: u32) -> Result<(), String> {
     ensure_tools()?;
-    for project in projects(root) {
+    let projects = projects(root);
+    if projects.is_empty() {
+        return Err(format!("no cargo-fuzz projects under {}", root.display()));
+    }
+    for project in projects {
         let list = Command::new("cargo")
             .args(["+nightly", "fuzz", "list"])
             .current_dir(&project)
             .output()
             .map_err(|e| format!("cargo fuzz list: {e}"))?;
-        let targets = String::from_utf8_lossy(&list.stdout).lines().map(str::to_string).collect::<Vec<_>>();
-        for target in targets.iter().filter(|t| !t.is_empty()) {
+        let targets: Vec<String> = String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        if !list.status.success() || targets.is_empty() {
+            return Err(format!(
+                "cargo fuzz list in {} found no targets ({}): {}",
+                project.display(),
+                list.status,
+                String::from_utf8_lossy(&list.stderr).trim()
+            ));
+        }
+        for target in &targets {
             eprintln!("xtask: fuzzing {}/{target} for {seconds} s", project.display());
             let mut cmd = Command::new("cargo");
             cmd.args(["+nightly", "fuzz", "run", target, "--", &format!("-max_total_time={seconds}")])

@@ -72,7 +72,7 @@ enum PayloadMode {
     /// Partitioned mode: this LPAR configuration, its images preloaded (the default, with
     /// `payloads/lpars/qemu-two-lpars.toml`).
     Partitioned(PathBuf),
-    /// A PNOR image with BOOTKERNEL (the default, as on a real machine).
+    /// OPAL mode from a PNOR image with BOOTKERNEL, as on a real machine (`--opal`).
     Flash,
     /// QEMU's `-kernel`/`-initrd` (fast).
     Direct,
@@ -97,6 +97,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             }
             other => return Err(format!("unknown option {other} (see cargo xtask help)")),
         }
+    }
+    if matches!(mode, PayloadMode::Partitioned(_)) && machine.sockets != 1 {
+        return Err("--sockets: partitioned mode runs the 1-chip machine its configurations are checked against (use it with --opal, --direct or --bare)".into());
     }
     deps::ensure_qemu()?;
     let image = build()?;
@@ -238,7 +241,7 @@ const HELP: &str = "usage: cargo xtask <command>
                              --lpar: another config); --opal: OPAL mode, Debian kernel + test
                              initramfs from a PNOR image (--direct: with QEMU's -kernel/-initrd;
                              --bare: no payload)
-  test                       fmt and clippy checks, unit tests, QEMU boot tests
+  test                       fmt and clippy checks, unit tests, QEMU boot tests, bounded fuzzing
   bench [opal|lpar] [--vcpus 1|4]
                              boot times: oxiboot against skiboot, an LPAR against
                              QEMU's pseries (docs/perf.md)
