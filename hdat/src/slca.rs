@@ -120,6 +120,9 @@ pub fn find_by_name(root: &Node, root_path: &str, name: &str) -> Option<String> 
     go(root.find(root_path)?, root_path, name)
 }
 
+/// Deepest `/vpd` node created (path components).
+const MAX_VPD_DEPTH: usize = 16;
+
 /// Creates `/vpd` and one node per installed FRU with collected VPD, nested as in the SLCA.
 pub fn init_vpd_node(ctx: &mut Ctx<'_>, slca: &Slca<'_>) -> Result<()> {
     let vpd = ctx.root.ensure_child("vpd");
@@ -154,6 +157,11 @@ fn add_vpd_child(ctx: &mut Ctx<'_>, slca: &Slca<'_>, e: &Entry<'_>, index: usize
             None => return Ok(()),
         }
     };
+    // A real SLCA nests FRUs about 6 deep; a dump whose parent chain goes deeper is not
+    // followed, which bounds the recursion of every later pass over the tree.
+    if parent.matches('/').count() >= MAX_VPD_DEPTH {
+        return Ok(());
+    }
     let Some(parent) = ctx.node(&parent) else { return Ok(()) };
     let Some(node) = new_child(parent, &name) else { return Ok(()) };
     slca.add_loc_code(node, e.my_index)?;

@@ -4,6 +4,7 @@
 
 use super::memory::{Carve, GuestMemory};
 use crate::papr::*;
+use crate::radix::{encode_process_table_dw1, ProcessTable};
 use oxiboot_platform::spr::ppc_bit;
 
 /// Most bytes one `H_PUT_TERM_CHAR` / `H_GET_TERM_CHAR` carries.
@@ -137,12 +138,6 @@ pub fn set_mode(mflags: u64, resource: u64, value1: u64, value2: u64) -> Result<
     }
 }
 
-/// The guest-radix bit of partition table entry doubleword 1.
-pub const PATE1_GUEST_RADIX: u64 = ppc_bit(0);
-/// Largest process table size code (table of 2^(12+24) bytes = 64 GiB; Linux uses small
-/// ones: 2^(12+4) for 4096 processes... whatever it asks, the table must be in its memory).
-pub const MAX_PROCESS_TABLE_SIZE_CODE: u64 = 24;
-
 /// `H_REGISTER_PROC_TBL(flags, base, page size, table size)`: the new partition table
 /// entry doubleword 1 (0 to deregister). Only radix process tables exist here.
 pub fn register_process_table(
@@ -164,14 +159,18 @@ pub fn register_process_table(
         // Hash page tables with segment tables: the hypervisor only runs radix guests.
         return Err(H_PARAMETER);
     }
-    if page_size != 0 || size_code > MAX_PROCESS_TABLE_SIZE_CODE {
+    if page_size != 0 {
         return Err(H_PARAMETER);
     }
-    let bytes = 1u64 << (12 + size_code);
-    if !base.is_multiple_of(bytes) || !carve.contains(base, bytes) {
+    // Size code at most 24 (64 GiB), base aligned to the size, and the whole table in the
+    // LPAR's memory.
+    let size_code = u8::try_from(size_code).map_err(|_| H_PARAMETER)?;
+    let dw1 = encode_process_table_dw1(base, size_code).map_err(|_| H_PARAMETER)?;
+    let table = ProcessTable { base, size_code };
+    if !carve.contains(base, table.bytes()) {
         return Err(H_PARAMETER);
     }
-    Ok(PATE1_GUEST_RADIX | base | size_code)
+    Ok(dw1)
 }
 
 /// `H_GET_CPU_CHARACTERISTICS` results (r4 characteristics, r5 behaviours): branch hints are
@@ -228,7 +227,11 @@ mod tests {
         );
         let m = vpa_memory(1024);
         assert_eq!(register_vpa(flags, 0x2004, &CARVE, &m, false), Err(H_PARAMETER), "misaligned");
-        assert_eq!(register_vpa(flags, 0x10_0000, &CARVE, &m, false), Err(H_PARAMETER), "outside");
+        assert_eq!(register_vpa(flags, 0x10_0000, &CARVE, &m, false), Err(H_PARAMETER), "unreadable");
+        // Readable (this memory is larger than the carve) but outside the carve.
+        let mut beyond = VecMemory(vec![0; 0x20000]);
+        beyond.write(0x10004, &1024u16.to_be_bytes()).unwrap();
+        assert_eq!(register_vpa(flags, 0x10000, &CARVE, &beyond, false), Err(H_PARAMETER), "outside");
         let mut m = VecMemory(vec![0; 0x10000]);
         m.write(0x2e04, &1024u16.to_be_bytes()).unwrap();
         assert_eq!(register_vpa(flags, 0x2e00, &CARVE, &m, false), Err(H_PARAMETER), "crosses a page");
@@ -255,9 +258,9 @@ mod tests {
         assert_eq!(register_process_table(PROC_TABLE_DEREGISTER, 0, 0, 0, &carve), Ok(0));
         assert_eq!(register_process_table(flags, 0x0200_1000, 0, 4, &carve), Err(H_PARAMETER), "misaligned");
         assert_eq!(
-            register_process_table(flags, (1 << 30) - 0x1_0000, 0, 5, &carve),
+            register_process_table(flags, 0, 0, 19, &carve),
             Err(H_PARAMETER),
-            "runs out"
+            "2 GiB table, 1 GiB carve"
         );
         assert_eq!(
             register_process_table(PROC_TABLE_NEW, 0x0200_0000, 0, 4, &carve),
