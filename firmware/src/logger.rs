@@ -11,6 +11,8 @@ use core::fmt::{self, Write};
 pub trait Console: Sync {
     /// Writes bytes (may translate `\n` to `\r\n`).
     fn write(&self, bytes: &[u8]);
+    /// Waits until what was written has left the device (before the machine stops).
+    fn flush(&self) {}
 }
 
 /// Size of the firmware's log ring.
@@ -104,6 +106,13 @@ impl<const N: usize> Logger<N> {
         // printing the report matters more than the interleaving this may cause.
         unsafe { self.sinks.force_unlock() };
         let _ = self.sinks.lock().write_fmt(args);
+    }
+
+    /// Waits until the console has sent everything written so far (see [`Console::flush`]).
+    pub fn flush_console(&self) {
+        if let Some(c) = self.sinks.try_lock().and_then(|s| s.console) {
+            c.flush();
+        }
     }
 
     /// Runs `f` on the ring (e.g. to export or inspect it).

@@ -112,6 +112,12 @@ impl<B: ByteIo> Ns16550<B> {
         false
     }
 
+    /// Waits (bounded) until the transmitter has sent everything (LSR[TEMT], "transmitter
+    /// empty"); returns false if it did not drain in time.
+    pub fn drain(&self) -> bool {
+        (0..TX_SPIN_LIMIT).any(|_| Lsr::from_bits_retain(self.bus.read8(reg::LSR)).contains(Lsr::TEMT))
+    }
+
     /// Sends bytes, turning `\n` into `\r\n`.
     pub fn write_bytes(&self, bytes: &[u8]) {
         for &b in bytes {
@@ -214,6 +220,12 @@ mod tests {
         assert!(!uart.put_byte(b'x'));
         uart.write_bytes(b"hello");
         assert!(f.writes.borrow().is_empty());
+    }
+
+    #[test]
+    fn drain_waits_for_an_empty_transmitter_and_gives_up_on_a_stuck_one() {
+        assert!(Ns16550::new(&fake(0x60)).drain());
+        assert!(!Ns16550::new(&fake(0x20)).drain()); // holding register free, shift register busy forever
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl Machine {
 pub struct Run {
     /// Exit status, or `None` if QEMU was killed at the time limit.
     pub status: Option<ExitStatus>,
-    /// Everything printed on the console (and QEMU's own messages).
+    /// Everything printed on the console, then QEMU's own messages (stderr).
     pub output: String,
     /// Wall time from start to exit (or kill).
     pub elapsed: Duration,
@@ -135,35 +135,45 @@ pub fn run_until(
 ) -> std::io::Result<Run> {
     let start = Instant::now();
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-    let output = Arc::new(Mutex::new(Vec::new()));
+    // The console (stdout) and QEMU's own messages (stderr) are kept apart, so a message
+    // QEMU prints while the console is mid-line cannot split a console line.
+    let streams = [Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new()))];
     let mut readers = Vec::new();
-    for stream in [
+    for (stream, sink) in [
         child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
         child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
     ]
     .into_iter()
-    .flatten()
+    .zip(streams.iter().cloned())
     {
-        let output = output.clone();
+        let Some(mut stream) = stream else { continue };
         readers.push(std::thread::spawn(move || {
-            let mut stream = stream;
             let mut buf = [0u8; 4096];
             while let Ok(n) = stream.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                output.lock().expect("output lock").extend_from_slice(&buf[..n]);
+                sink.lock().expect("output lock").extend_from_slice(&buf[..n]);
             }
         }));
     }
+    let text = |streams: &[Arc<Mutex<Vec<u8>>>; 2]| {
+        let console = streams[0].lock().expect("output lock");
+        let qemu = streams[1].lock().expect("output lock");
+        let mut text = String::from_utf8_lossy(&console).replace('\r', "");
+        if !qemu.is_empty() {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&String::from_utf8_lossy(&qemu));
+        }
+        text
+    };
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break Some(status);
         }
-        let finished = {
-            let bytes = output.lock().expect("output lock");
-            done(&String::from_utf8_lossy(&bytes).replace('\r', ""))
-        };
+        let finished = done(&text(&streams));
         if finished || start.elapsed() >= limit {
             let _ = child.kill();
             let _ = child.wait();
@@ -175,6 +185,5 @@ pub fn run_until(
     for r in readers {
         let _ = r.join();
     }
-    let bytes = output.lock().expect("output lock").clone();
-    Ok(Run { status, output: String::from_utf8_lossy(&bytes).replace('\r', ""), elapsed })
+    Ok(Run { status, output: text(&streams), elapsed })
 }

@@ -17,6 +17,10 @@ impl Console for UartConsole {
     fn write(&self, bytes: &[u8]) {
         self.0.write_bytes(bytes);
     }
+
+    fn flush(&self) {
+        self.0.drain();
+    }
 }
 
 static UART_CONSOLE: spin::Once<UartConsole> = spin::Once::new();

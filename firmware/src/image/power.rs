@@ -40,6 +40,7 @@ pub fn attach_bmc(bmc: &BmcInterface) {
 }
 
 fn chassis(action: ChassisControl, what: &str) -> ! {
+    super::LOGGER.flush_console();
     match BMC.lock().as_mut() {
         Some(bt) => {
             if let Err(e) = bt.send(&console::timebase(), &Request::chassis_control(action)) {
@@ -94,5 +95,6 @@ pub fn reboot() -> ! {
 /// panic, which `-action panic=exit-failure` turns into a non-zero exit).
 pub fn stop_machine() -> ! {
     super::LOGGER.write_emergency(format_args!("!!! oxiboot stopped the machine\n"));
+    super::LOGGER.flush_console();
     cpu::checkstop()
 }
