@@ -113,7 +113,7 @@ fn tree_without_memory_is_refused_on_the_console() {
 #[test]
 fn tree_with_too_little_memory_is_refused() {
     let run = boot(Machine { dtb: Some(test_tree("smallram")), ..Machine::default() });
-    expect(&run, "RAM does not cover the firmware's memory 0x30000000..0x36000000 (512 MiB of RAM)");
+    expect(&run, "RAM does not cover the firmware's memory 0x30000000..0x36a00000 (512 MiB of RAM)");
     expect_machine_stopped(&run);
 }
 
@@ -124,4 +124,54 @@ fn tree_without_uart_stops_instead_of_running_blind() {
     let run = boot(Machine { dtb: Some(test_tree("noserial")), ..Machine::default() });
     assert!(!run.output.contains("oxiboot"), "printed without a described console\n{}", run.output);
     assert_eq!(run.status.and_then(|s| s.code()), Some(1), "{}", run.output);
+}
+
+/// Big-endian 64-bit value at `at` in `image`.
+fn be64(image: &[u8], at: u64) -> u64 {
+    let at = at as usize;
+    u64::from_be_bytes(image[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[test]
+fn hdat_boot_builds_the_tree_from_a_real_machines_hdat() {
+    // Play the service processor of an FSP machine, as skiboot's HDAT users get it: find our
+    // SPIRA-H through the NACA at 0x4000, build SPIRA-S where its host data area n-tuple asks
+    // (here: a real POWER9 Witherspoon's HDAT, hdat/tests/data) and fill in the
+    // n-tuple's actual count and length, then start the threads at PROCIN's NIA. QEMU starts
+    // them at 0x10 with r3 = its FDT, so the copy's first word becomes a big-endian branch to
+    // the NIA, whose stub clears r3: the firmware must take the HDAT path.
+    let heap_path = format!("{}/hdat/tests/data/op920.wsp.heap", env!("CARGO_MANIFEST_DIR"));
+    let heap = std::fs::read(&heap_path).expect("the Witherspoon HDAT dump");
+    let mut image = std::fs::read(image()).expect("firmware image");
+    let spira_h = be64(&image, 0x4000);
+    assert_eq!(&image[spira_h as usize + 2..spira_h as usize + 8], b"SPIRAH");
+    let area = be64(&image, spira_h + 0x40);
+    let procin = be64(&image, spira_h + 0x60);
+    assert_eq!(&image[procin as usize + 2..procin as usize + 8], b"PROCIN");
+    let nia = be64(&image, procin + 0x30);
+    let tuple = spira_h as usize + 0x48;
+    image[tuple..tuple + 4].copy_from_slice(&[0, 1, 0, 1]); // alloc_cnt, act_cnt
+    image[tuple + 8..tuple + 12].copy_from_slice(&(heap.len() as u32).to_be_bytes()); // act_len
+    let branch = 0x4800_0000u32 | ((nia - 0x10) as u32 & 0x03ff_fffc);
+    image[0x10..0x14].copy_from_slice(&branch.to_be_bytes());
+    let dir = std::env::temp_dir().join(format!("oxiboot-hdat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let patched = dir.join("oxiboot-hdat.lid");
+    std::fs::write(&patched, &image).expect("write the patched image");
+
+    let machine = Machine {
+        extra: vec!["-device".into(), format!("loader,file={heap_path},addr={area:#x},force-raw=on")],
+        ..Machine::default()
+    };
+    let run = xtask::qemu::run_until(machine.command(&patched), LIMIT, &mut |out| out.contains("boot #"))
+        .expect("qemu-system-ppc64 starts");
+    eprintln!("--- QEMU ({:.2} s) ---\n{}", run.elapsed.as_secs_f64(), run.output);
+    let _ = std::fs::remove_dir_all(&dir);
+    expect(&run, &format!("device tree built from HDAT (SPIRA-S at {area:#x}"));
+    // What the Witherspoon's HDAT describes (skiboot's tree for it: op920.wsp.dts), not QEMU.
+    expect(&run, "platform: 8335-GTH (ibm,powernv, ibm,p9-openbmc, ibm,witherspoon)");
+    expect(&run, "chip 0: 20 cores, 80 threads, XSCOM at 0x603fc00000000");
+    expect(&run, "chip 8: 20 cores, 80 threads, XSCOM at 0x623fc00000000");
+    expect(&run, "memory: 0x200000000000..0x204000000000 (262144 MiB)");
+    expect(&run, "console: /lpcm-opb@6030000000000/lpc@0/serial@i3f8 (LPC I/O 0x3f8, 115200 baud)");
 }

@@ -111,6 +111,16 @@ _start:
     be_word 0x7D7B4BA6
     be_word 0x4C000224
 
+    /* HDAT entry: an FSP/hostboot that built HDAT starts the threads here (the NIA our
+     * PROCIN names), big-endian. No device tree: r3 = 0, then the big-endian trampoline
+     * (where _start's first word branches in big-endian mode).
+     *   li r3,0; b 0x18                                                                 */
+    .org {HDAT_ENTRY}
+    .globl hdat_entry
+hdat_entry:
+    be_word 0x38600000
+    be_word 0x48000000 | ((0x18 - ({HDAT_ENTRY} + 4)) & 0x03fffffc)
+
     /* Exception vector stubs, one every 32 bytes from 0x100 to 0x1fe0. */
     .macro vector_stub v
         .org \v

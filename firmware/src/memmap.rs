@@ -6,13 +6,14 @@
 //!  0x0000_3000 ├──────────────────────────┤ while the firmware runs
 //!              │ free: payload memory     │ (QEMU: FDT at 0x0100_0000, -kernel at
 //!              │                          │  0x2000_0000, -initrd at 0x2800_0000)
-//!  0x3000_0000 ├──────────────────────────┤ FIRMWARE_BASE: code, data, .bss (≤ 16 MiB)
-//!  0x3100_0000 ├──────────────────────────┤ PERCPU_BASE: 512 slots × 32 KiB
+//!  0x3000_0000 ├──────────────────────────┤ FIRMWARE_BASE: code, data, .bss (≤ 18 MiB)
+//!  0x3120_0000 ├──────────────────────────┤ HDAT_AREA_BASE: HDAT host data area, 8 MiB
+//!  0x31a0_0000 ├──────────────────────────┤ PERCPU_BASE: 512 slots × 32 KiB
 //!              │  slot: per-CPU data 4 KiB │ exception stack 8 KiB │ stack 20 KiB
-//!  0x3200_0000 ├──────────────────────────┤ HEAP_BASE: global allocator, 32 MiB - 4 KiB
-//!  0x33ff_f000 ├──────────────────────────┤ reset scratch page (survives warm reset)
-//!  0x3400_0000 ├──────────────────────────┤ XIVE tables: 8 chips × 4 MiB
-//!  0x3600_0000 ├──────────────────────────┤ FIRMWARE_END
+//!  0x32a0_0000 ├──────────────────────────┤ HEAP_BASE: global allocator, 32 MiB - 4 KiB
+//!  0x349f_f000 ├──────────────────────────┤ reset scratch page (survives warm reset)
+//!  0x34a0_0000 ├──────────────────────────┤ XIVE tables: 8 chips × 4 MiB
+//!  0x36a0_0000 ├──────────────────────────┤ FIRMWARE_END
 //!              │ free: payload memory     │
 //!              └──────────────────────────┘ end of RAM
 //! ```
@@ -42,8 +43,9 @@ impl Region {
 }
 
 /// The regions the firmware keeps for itself, in address order.
-pub const FIRMWARE_REGIONS: [Region; 5] = [
+pub const FIRMWARE_REGIONS: [Region; 6] = [
     Region { name: "image", base: FIRMWARE_BASE, size: IMAGE_MAX_SIZE },
+    Region { name: "HDAT area", base: HDAT_AREA_BASE, size: HDAT_AREA_SIZE },
     Region { name: "per-CPU", base: PERCPU_BASE, size: PERCPU_SLOT_SIZE * MAX_THREADS },
     Region { name: "heap", base: HEAP_BASE, size: HEAP_SIZE },
     Region { name: "reset scratch", base: RESET_SCRATCH_BASE, size: RESET_SCRATCH_SIZE },
@@ -92,13 +94,13 @@ mod tests {
             assert!(pair[0].end() <= pair[1].base, "{:?} overlaps {:?}", pair[0], pair[1]);
         }
         assert_eq!(FIRMWARE_REGIONS[0].base, FIRMWARE_BASE);
-        assert!(FIRMWARE_REGIONS[4].end() <= FIRMWARE_END);
+        assert!(FIRMWARE_REGIONS[5].end() <= FIRMWARE_END);
     }
 
     #[test]
     fn slots() {
-        assert_eq!(slot_base(0), Some(0x3100_0000));
-        assert_eq!(slot_base(1), Some(0x3100_8000));
+        assert_eq!(slot_base(0), Some(0x31a0_0000));
+        assert_eq!(slot_base(1), Some(0x31a0_8000));
         assert_eq!(slot_base(MAX_THREADS - 1), Some(HEAP_BASE - PERCPU_SLOT_SIZE));
         assert_eq!(slot_base(MAX_THREADS), None);
         assert_eq!(PERCPU_SLOT_SHIFT, 15);

@@ -6,9 +6,15 @@
 /// (QEMU and the boot firmware before us load it at 0).
 pub const FIRMWARE_BASE: u64 = 0x3000_0000;
 /// Largest image (code, data and zero-initialised data) the layout leaves room for.
-pub const IMAGE_MAX_SIZE: u64 = 0x0100_0000;
+pub const IMAGE_MAX_SIZE: u64 = 0x0120_0000;
+/// HDAT host data area: where an FSP (or hostboot) builds SPIRA-S and the HDAT structures
+/// when it boots us with HDAT instead of a device tree (our SPIRA-H names it; the same
+/// place skiboot uses, FIRMWARE_BASE + 18 MiB). Unused on FDT boots.
+pub const HDAT_AREA_BASE: u64 = FIRMWARE_BASE + IMAGE_MAX_SIZE;
+/// Size of the HDAT host data area.
+pub const HDAT_AREA_SIZE: u64 = 0x0080_0000;
 /// Per-thread areas: one slot per hardware thread, handed out in arrival order.
-pub const PERCPU_BASE: u64 = FIRMWARE_BASE + IMAGE_MAX_SIZE;
+pub const PERCPU_BASE: u64 = HDAT_AREA_BASE + HDAT_AREA_SIZE;
 /// Size of one thread's slot: per-CPU data, exception stack, normal stack.
 pub const PERCPU_SLOT_SIZE: u64 = 0x8000;
 /// Most hardware threads the firmware will bring up (POWER9: 2 sockets x 24 cores x 4
@@ -35,7 +41,7 @@ pub const XIVE_TABLES_PER_CHIP: u64 = 0x40_0000;
 /// Most chips the XIVE table area has room for.
 pub const XIVE_MAX_CHIPS: u64 = 8;
 /// First byte after everything the firmware keeps for itself at run time.
-pub const FIRMWARE_END: u64 = 0x3600_0000;
+pub const FIRMWARE_END: u64 = 0x36a0_0000;
 /// Where the boot firmware (QEMU's `-kernel`) loads the kernel payload, and how much room it
 /// has (QEMU's limit; the initrd follows at 0x2800_0000).
 pub const KERNEL_LOAD_BASE: u64 = 0x2000_0000;

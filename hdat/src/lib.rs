@@ -27,6 +27,7 @@ mod error;
 mod fru;
 mod fsp;
 pub mod golden;
+pub mod handoff;
 mod hdif;
 mod i2c;
 mod iohub;

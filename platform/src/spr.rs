@@ -93,6 +93,8 @@ pub mod num {
     pub const HID0: u32 = 1008;
     /// Processor Identification Register (the thread's hardware id).
     pub const PIR: u32 = 1023;
+    /// Processor Version Register (processor type and revision; read-only).
+    pub const PVR: u32 = 287;
 }
 
 bitflags! {

@@ -1,7 +1,7 @@
 //! The boot thread: from the device tree QEMU (or hostboot) hands over to a described,
 //! running machine — console, BMC, every hardware thread, XSCOM — and then what to boot.
 
-use super::{console, cpus, flash, opal, partition, power, xive, HEAP, LOGGER};
+use super::{console, cpus, flash, hdat, opal, partition, power, xive, HEAP, LOGGER};
 use alloc::vec::Vec;
 use core::ptr;
 use log::{error, info, warn, LevelFilter};
@@ -53,9 +53,21 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
     // the main heap is added once the tree shows the firmware's memory is RAM.
     // SAFETY: the arena is part of the image's .bss, used for nothing else.
     unsafe { HEAP.add_region(ptr::addr_of_mut!(EARLY_HEAP).cast(), EARLY_HEAP_SIZE) };
-    let fdt = match fdt_blob(fdt_addr) {
-        Ok(b) => b,
-        Err(why) => fatal(format_args!("no usable device tree at {fdt_addr:#x}: {why}")),
+    // r3 = 0 is an HDAT boot (the service processor entered us through PROCIN, hdat.rs):
+    // the tree is built from HDAT, with the main heap, since the service processor loaded us
+    // and built HDAT inside the firmware's memory, which is therefore RAM.
+    let hdat_tree;
+    let fdt = if fdt_addr == 0 {
+        // SAFETY: the heap region is reserved for it by the memory map (RAM, see above).
+        unsafe { HEAP.add_region(HEAP_BASE as *mut u8, HEAP_SIZE as usize) };
+        hdat_tree = hdat::device_tree()
+            .unwrap_or_else(|why| fatal(format_args!("no device tree (r3 = 0) and no usable HDAT: {why}")));
+        &hdat_tree[..]
+    } else {
+        match fdt_blob(fdt_addr) {
+            Ok(b) => b,
+            Err(why) => fatal(format_args!("no usable device tree at {fdt_addr:#x}: {why}")),
+        }
     };
     let outcome = parse_fdt_with_console(fdt);
     match &outcome.console {
@@ -79,8 +91,10 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
             platform.ram_total() >> 20
         ));
     }
-    // SAFETY: the heap region is RAM (checked above) that the memory map reserves for it.
-    unsafe { HEAP.add_region(HEAP_BASE as *mut u8, HEAP_SIZE as usize) };
+    if fdt_addr != 0 {
+        // SAFETY: the heap region is RAM (checked above) that the memory map reserves for it.
+        unsafe { HEAP.add_region(HEAP_BASE as *mut u8, HEAP_SIZE as usize) };
+    }
     // Low memory goes to payloads later: keep our own copy of the tree.
     let fdt: Vec<u8> = fdt.to_vec();
     console::set_timebase_hz(platform.timebase_hz);

@@ -46,6 +46,7 @@ core::arch::global_asm!(
     FRAME_MSR = const offset_of!(ExceptionFrame, msr),
     PC_SCRATCH = const offset_of!(PerCpu, scratch),
     MAX_THREADS = const memmap::MAX_THREADS,
+    HDAT_ENTRY = const super::hdat::HDAT_ENTRY,
     PERCPU_BASE_HI = const memmap::PERCPU_BASE >> 16,
     PERCPU_BASE_LO = const memmap::PERCPU_BASE & 0xffff,
     PERCPU_SLOT_SHIFT = const memmap::PERCPU_SLOT_SHIFT,

@@ -5,6 +5,7 @@
 //! * [`cpus`] — per-CPU slots, the idle loop of the other threads, handing them work.
 //! * [`console`] — the UART console and the time stamps of the log.
 //! * [`flash`] — the host flash (PNOR): partition table, BOOTKERNEL, NVRAM.
+//! * [`hdat`] — HDAT boots: NACA/SPIRA-H/PROCIN in the image, HDAT to device tree.
 //! * [`opal`] — OPAL calls at run time: entry, per-thread lookup, the firmware services.
 //! * [`partition`] — partitioned mode: the hypervisor, its LPARs, hcalls and RTAS.
 //! * [`power`] — power off and reboot through the BMC; stopping the machine.
@@ -16,6 +17,7 @@ mod console;
 mod cpus;
 mod entry;
 mod flash;
+mod hdat;
 mod opal;
 mod partition;
 mod power;
