@@ -93,6 +93,21 @@ pub fn ensure_qemu() -> Result<(), String> {
     }
 }
 
+/// Makes sure the host command `tool` exists, installing Debian package `package` when
+/// running as root (e.g. `xz` from `xz-utils`, which decompresses kernel modules).
+pub fn ensure_tool(tool: &str, package: &str) -> Result<(), String> {
+    if Command::new(tool).arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    if !is_root() {
+        return Err(format!("`{tool}` is needed: apt-get install {package}"));
+    }
+    eprintln!("xtask: installing {package}");
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", package])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
 /// Whether a file exists and is non-empty.
 pub fn present(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.len() > 0)

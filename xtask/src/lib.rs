@@ -7,6 +7,7 @@ pub mod deps;
 pub mod fuzz;
 pub mod image;
 pub mod lpar;
+pub mod nested;
 pub mod payload;
 pub mod qemu;
 

@@ -64,6 +64,8 @@ fn build() -> Result<PathBuf, String> {
         raw.base,
         start.elapsed().as_secs_f64()
     );
+    let kvmtest = xtask::nested::build_kvmtest()?;
+    eprintln!("xtask: built {} (in-L1 KVM test program)", kvmtest.display());
     Ok(out)
 }
 
@@ -145,6 +147,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
 fn test() -> Result<(), String> {
     let start = Instant::now();
     deps::ensure_qemu()?;
+    deps::ensure_tool("xz", "xz-utils")?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     status(fmt, "cargo fmt --check")?;
@@ -154,6 +157,13 @@ fn test() -> Result<(), String> {
     let mut clippy_fw = firmware_cargo("clippy");
     clippy_fw.args(["--", "-D", "warnings"]);
     status(clippy_fw, "cargo clippy (firmware target)")?;
+    let mut clippy_kvmtest = cargo();
+    clippy_kvmtest
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["clippy", "--release", "-p", "oxiboot-kvmtest", "--bin", "kvmtest", "--target", TARGET_SPEC])
+        .args(["-Zbuild-std=core", "-Zbuild-std-features=compiler-builtins-mem", "-Zjson-target-spec"])
+        .args(["--target-dir", "target/kvmtest", "--", "-D", "warnings"]);
+    status(clippy_kvmtest, "cargo clippy (kvmtest, ppc64le)")?;
     build()?;
     // Fetch the payloads once, before the tests run in parallel.
     let payload = xtask::payload::ensure()?;

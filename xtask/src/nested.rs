@@ -1,0 +1,63 @@
+//! Nested virtualization payloads: `kvmtest` (payloads/kvmtest, a static ppc64le program that
+//! runs L2 guests through `/dev/kvm`) and the L1 initramfs that loads `kvm`/`kvm-hv` and runs
+//! it (`oxitest.action=kvmtest`, `oxitest.cycles=N`).
+
+use crate::payload::Payload;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Where the built `kvmtest` lands.
+pub fn kvmtest_path() -> PathBuf {
+    crate::root().join("target/kvmtest/powerpc64le-oxiboot-none/release/kvmtest")
+}
+
+/// Builds `kvmtest` for the firmware's bare-metal target (it needs no libc: system calls are
+/// made directly).
+pub fn build_kvmtest() -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(crate::root())
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["build", "--release", "-p", "oxiboot-kvmtest", "--bin", "kvmtest"])
+        .args(["--target", "firmware/powerpc64le-oxiboot-none.json"])
+        .args(["-Zbuild-std=core", "-Zbuild-std-features=compiler-builtins-mem", "-Zjson-target-spec"])
+        .args(["--target-dir", "target/kvmtest"])
+        .status()
+        .map_err(|e| format!("cargo build kvmtest: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build kvmtest failed ({status})"));
+    }
+    Ok(kvmtest_path())
+}
+
+/// The shell of the `kvmtest` action: load KVM, show what it said, run the program.
+const KVMTEST_ACTION: &str = "insmod /lib/modules/kvm.ko\n\
+     insmod /lib/modules/kvm-hv.ko\n\
+     oxitest_run kvm-modules cat /proc/modules\n\
+     oxitest_run kvm-dmesg sh -c 'dmesg | grep -i -e kvm -e nested'\n\
+     /bin/kvmtest cycles=\"$(oxitest_param cycles 1000)\"\n\
+     oxitest_run kvm-dmesg-after sh -c 'dmesg | grep -i -e kvm -e nested'";
+
+/// Builds `target/payloads/kvm-l1-initramfs.cpio`: the test initramfs plus `kvm.ko`,
+/// `kvm-hv.ko` and `kvmtest` (which must have been built).
+pub fn l1_initramfs(p: &Payload) -> Result<PathBuf, String> {
+    let cache = crate::payload::cache_dir();
+    let busybox = oxiboot_payloads::ensure_busybox(&cache).map_err(|e| e.to_string())?;
+    let mut image = oxiboot_payloads::TestInitramfs::new(&busybox).map_err(|e| e.to_string())?;
+    let kvm_dir = p.modules.join("kernel/arch/powerpc/kvm");
+    for module in ["kvm.ko.xz", "kvm-hv.ko.xz"] {
+        image.add_kernel_module(&kvm_dir.join(module)).map_err(|e| e.to_string())?;
+    }
+    let kvmtest = kvmtest_path();
+    if !kvmtest.exists() {
+        return Err(format!("{} is missing: run `cargo xtask build`", kvmtest.display()));
+    }
+    image.add_host_file("bin/kvmtest", &kvmtest, 0o755).map_err(|e| e.to_string())?;
+    image
+        .script_mut()
+        .add_action("kvmtest", KVMTEST_ACTION, oxiboot_payloads::Finish::PowerOff)
+        .map_err(|e| e.to_string())?;
+    let out = cache.join("kvm-l1-initramfs.cpio");
+    image.write(&out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
