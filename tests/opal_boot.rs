@@ -14,9 +14,7 @@ use xtask::qemu::{run_bounded, Machine, Run};
 const LIMIT: Duration = Duration::from_secs(420);
 
 fn image() -> PathBuf {
-    let path = std::env::var_os("OXIBOOT_IMAGE").map(PathBuf::from).unwrap_or_else(xtask::image_path);
-    assert!(path.exists(), "{} is missing: run `cargo xtask build` (or `cargo xtask test`)", path.display());
-    path
+    xtask::image_for_tests()
 }
 
 fn payload() -> Payload {

@@ -8,7 +8,7 @@
 //! same and reboots, again and again. Other tests feed the firmware broken configurations.
 
 use oxiboot_payloads::report::{parse_console, BootReport};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use xtask::payload::{self, Payload};
 use xtask::qemu::{run_bounded, run_until, Machine};
@@ -18,9 +18,7 @@ use xtask::qemu::{run_bounded, run_until, Machine};
 const LIMIT: Duration = Duration::from_secs(600);
 
 fn image() -> PathBuf {
-    let path = std::env::var_os("OXIBOOT_IMAGE").map(PathBuf::from).unwrap_or_else(xtask::image_path);
-    assert!(path.exists(), "{} is missing: run `cargo xtask build` (or `cargo xtask test`)", path.display());
-    path
+    xtask::image_for_tests()
 }
 
 fn payload() -> Payload {
@@ -33,6 +31,16 @@ fn workdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("test directory");
     dir
+}
+
+/// Writes `text` as `dir/file` and compiles it (`cargo xtask lpar`'s compiler) into
+/// `dir/oxicfg.bin`, whose path it returns.
+fn compile_config(dir: &Path, file: &str, text: &str) -> PathBuf {
+    let config = dir.join(file);
+    std::fs::write(&config, text).expect("config");
+    let blob = dir.join("oxicfg.bin");
+    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    blob
 }
 
 /// The configuration of the main test: the kernel and initramfs are the payload's files.
@@ -129,10 +137,7 @@ fn check_cpus_and_memory(r: &BootReport, name: &str, cpus: usize, memory_mib: u6
 fn two_lpars_boot_concurrently_reboot_power_off_and_stay_isolated() {
     let p = payload();
     let dir = workdir("two-lpars");
-    let config = dir.join("lpars.toml");
-    std::fs::write(&config, two_lpars(&p)).expect("config");
-    let blob = dir.join("oxicfg.bin");
-    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    let blob = compile_config(&dir, "lpars.toml", &two_lpars(&p));
     let svc_log = dir.join("svc.log");
     // As `cargo xtask run` does: the blob in the flash partition OXICFG, the files preloaded.
     let pnor = dir.join("oxiboot.pnor");
@@ -196,10 +201,7 @@ fn two_lpars_boot_concurrently_reboot_power_off_and_stay_isolated() {
 fn a_corrupt_configuration_is_refused_and_nothing_starts() {
     let p = payload();
     let dir = workdir("corrupt-config");
-    let config = dir.join("lpars.toml");
-    std::fs::write(&config, two_lpars(&p)).expect("config");
-    let blob = dir.join("oxicfg.bin");
-    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    let blob = compile_config(&dir, "lpars.toml", &two_lpars(&p));
     let mut bytes = std::fs::read(&blob).expect("blob");
     let last = bytes.len() - 1;
     bytes[last] ^= 0x20; // a byte of the strings area: the CRC no longer matches
@@ -223,10 +225,7 @@ fn a_corrupt_configuration_is_refused_and_nothing_starts() {
 fn an_lpar_whose_image_is_missing_does_not_start() {
     let p = payload();
     let dir = workdir("missing-image");
-    let config = dir.join("lpars.toml");
-    std::fs::write(&config, two_lpars(&p)).expect("config");
-    let blob = dir.join("oxicfg.bin");
-    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    let blob = compile_config(&dir, "lpars.toml", &two_lpars(&p));
     // The configuration in the flash partition OXICFG; the loader preloads no kernel, and
     // the machine has only one UART: host1 lacks its kernel, svc its console; each is
     // refused for its own reason.
@@ -252,16 +251,13 @@ fn an_lpar_whose_image_is_missing_does_not_start() {
 fn an_smp_lpar_boot_is_clean_under_icount() {
     let p = payload();
     let dir = workdir("icount");
-    let config = dir.join("lpar.toml");
     let text = format!(
         "[system]\nversion = 1\n\n[[lpar]]\nname = \"host1\"\nid = 1\ncores = [\"0:0\"]\nmemory = \"1G\"\n\n\
          [lpar.boot]\nkernel = \"{}\"\ninitramfs = \"{}\"\ncmdline = \"console=hvc0\"\n",
         p.vmlinux.display(),
         p.initramfs.display()
     );
-    std::fs::write(&config, text).expect("config");
-    let blob = dir.join("oxicfg.bin");
-    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    let blob = compile_config(&dir, "lpar.toml", &text);
     let mut machine = xtask::lpar::partitioned_machine(&p, &blob);
     machine.extra.extend(["-icount".into(), "shift=0,sleep=off".into()]);
     let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");

@@ -22,3 +22,15 @@ pub fn root() -> PathBuf {
 pub fn image_path() -> PathBuf {
     root().join("target/oxiboot.lid")
 }
+
+/// The image the QEMU tests boot: `OXIBOOT_IMAGE` if set, else [`image_path`]; panics with
+/// what to run when it is missing (test helper).
+pub fn image_for_tests() -> PathBuf {
+    let path = std::env::var_os("OXIBOOT_IMAGE").map(PathBuf::from).unwrap_or_else(image_path);
+    assert!(path.exists(), "{} is missing: run `cargo xtask build` (or `cargo xtask test`)", path.display());
+    path
+}
+
+/// Target specification of the firmware (and of `kvmtest`, built for the same bare-metal
+/// target).
+pub const TARGET_SPEC: &str = "firmware/powerpc64le-oxiboot-none.json";

@@ -16,7 +16,6 @@ use std::time::Instant;
 use xtask::{deps, image, image_path, qemu, root};
 
 /// The bare-metal target of the firmware.
-const TARGET_SPEC: &str = "firmware/powerpc64le-oxiboot-none.json";
 /// How long `cargo xtask test` fuzzes each target.
 const FUZZ_SECONDS_IN_TEST: u32 = 20;
 
@@ -34,7 +33,7 @@ fn firmware_cargo(subcommand: &str) -> Command {
     let mut cmd = cargo();
     cmd.env("RUSTC_BOOTSTRAP", "1")
         .arg(subcommand)
-        .args(["--release", "-p", "oxiboot", "--bin", "oxiboot", "--target", TARGET_SPEC])
+        .args(["--release", "-p", "oxiboot", "--bin", "oxiboot", "--target", xtask::TARGET_SPEC])
         .args(["-Zbuild-std=core,alloc", "-Zbuild-std-features=compiler-builtins-mem", "-Zjson-target-spec"])
         .args(["--target-dir", "target/firmware"]);
     cmd
@@ -157,12 +156,8 @@ fn test() -> Result<(), String> {
     let mut clippy_fw = firmware_cargo("clippy");
     clippy_fw.args(["--", "-D", "warnings"]);
     status(clippy_fw, "cargo clippy (firmware target)")?;
-    let mut clippy_kvmtest = cargo();
-    clippy_kvmtest
-        .env("RUSTC_BOOTSTRAP", "1")
-        .args(["clippy", "--release", "-p", "oxiboot-kvmtest", "--bin", "kvmtest", "--target", TARGET_SPEC])
-        .args(["-Zbuild-std=core", "-Zbuild-std-features=compiler-builtins-mem", "-Zjson-target-spec"])
-        .args(["--target-dir", "target/kvmtest", "--", "-D", "warnings"]);
+    let mut clippy_kvmtest = xtask::nested::kvmtest_cargo("clippy");
+    clippy_kvmtest.args(["--", "-D", "warnings"]);
     status(clippy_kvmtest, "cargo clippy (kvmtest, ppc64le)")?;
     build()?;
     // Fetch the payloads once, before the tests run in parallel.

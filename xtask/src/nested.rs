@@ -11,19 +11,22 @@ pub fn kvmtest_path() -> PathBuf {
     crate::root().join("target/kvmtest/powerpc64le-oxiboot-none/release/kvmtest")
 }
 
-/// Builds `kvmtest` for the firmware's bare-metal target (it needs no libc: system calls are
-/// made directly).
-pub fn build_kvmtest() -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(crate::root())
+/// A cargo command (`build`, `clippy`, ...) for `kvmtest` on the firmware's bare-metal target
+/// (it needs no libc: system calls are made directly).
+pub fn kvmtest_cargo(subcommand: &str) -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(crate::root())
         .env("RUSTC_BOOTSTRAP", "1")
-        .args(["build", "--release", "-p", "oxiboot-kvmtest", "--bin", "kvmtest"])
-        .args(["--target", "firmware/powerpc64le-oxiboot-none.json"])
+        .args([subcommand, "--release", "-p", "oxiboot-kvmtest", "--bin", "kvmtest"])
+        .args(["--target", crate::TARGET_SPEC])
         .args(["-Zbuild-std=core", "-Zbuild-std-features=compiler-builtins-mem", "-Zjson-target-spec"])
-        .args(["--target-dir", "target/kvmtest"])
-        .status()
-        .map_err(|e| format!("cargo build kvmtest: {e}"))?;
+        .args(["--target-dir", "target/kvmtest"]);
+    cmd
+}
+
+/// Builds `kvmtest`.
+pub fn build_kvmtest() -> Result<PathBuf, String> {
+    let status = kvmtest_cargo("build").status().map_err(|e| format!("cargo build kvmtest: {e}"))?;
     if !status.success() {
         return Err(format!("cargo build kvmtest failed ({status})"));
     }

@@ -56,8 +56,9 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
     // r3 = 0 is an HDAT boot (the service processor entered us through PROCIN, hdat.rs):
     // the tree is built from HDAT, with the main heap, since the service processor loaded us
     // and built HDAT inside the firmware's memory, which is therefore RAM.
+    let hdat_boot = fdt_addr == 0;
     let hdat_tree;
-    let fdt = if fdt_addr == 0 {
+    let fdt = if hdat_boot {
         // SAFETY: the heap region is reserved for it by the memory map (RAM, see above).
         unsafe { HEAP.add_region(HEAP_BASE as *mut u8, HEAP_SIZE as usize) };
         hdat_tree = hdat::device_tree()
@@ -91,7 +92,7 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
             platform.ram_total() >> 20
         ));
     }
-    if fdt_addr != 0 {
+    if !hdat_boot {
         // SAFETY: the heap region is RAM (checked above) that the memory map reserves for it.
         unsafe { HEAP.add_region(HEAP_BASE as *mut u8, HEAP_SIZE as usize) };
     }

@@ -30,10 +30,11 @@ const PROCIN_MSR: u64 = (1 << 63) | (1 << 60);
 #[link_section = ".naca"]
 static NACA: [u8; NACA_LEN] = handoff::naca(SPIRAH_OFFSET);
 
-/// SPIRA-H, at image offset 0x10400; the service processor fills in its host data area.
+/// SPIRA-H, at image offset 0x10400; the service processor fills in its host data area
+/// (memory written from outside the program: `static mut`, only ever read volatile).
 #[used]
 #[link_section = ".spirah"]
-static SPIRA_H: [u8; SPIRAH_LEN] = handoff::spira_h(HDAT_AREA_BASE, HDAT_AREA_SIZE as u32, PROCIN_OFFSET);
+static mut SPIRA_H: [u8; SPIRAH_LEN] = handoff::spira_h(HDAT_AREA_BASE, HDAT_AREA_SIZE as u32, PROCIN_OFFSET);
 
 /// PROCIN, at image offset 0x10800.
 #[used]
@@ -47,7 +48,7 @@ pub fn device_tree() -> Result<Vec<u8>, String> {
     // The service processor wrote into SPIRA-H after the image was built: read it from
     // memory, not from what the compiler knows of the initialiser.
     // SAFETY: SPIRA_H is a static of the image (relocated with the service processor's
-    // updates); reading it volatile has no side effect.
+    // updates) that no Rust code writes; reading it volatile has no side effect.
     let spira_h: [u8; SPIRAH_LEN] = unsafe { ptr::read_volatile(ptr::addr_of!(SPIRA_H)) };
     let header = SpiraH::parse(&spira_h).map_err(|e| format!("our SPIRA-H: {e}"))?;
     let area = header.host_data_area;
