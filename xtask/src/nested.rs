@@ -47,9 +47,11 @@ pub fn l1_initramfs(p: &Payload) -> Result<PathBuf, String> {
     let cache = crate::payload::cache_dir();
     let busybox = oxiboot_payloads::ensure_busybox(&cache).map_err(|e| e.to_string())?;
     let mut image = oxiboot_payloads::TestInitramfs::new(&busybox).map_err(|e| e.to_string())?;
-    let kvm_dir = p.modules.join("kernel/arch/powerpc/kvm");
-    for module in ["kvm.ko.xz", "kvm-hv.ko.xz"] {
-        image.add_kernel_module(&kvm_dir.join(module)).map_err(|e| e.to_string())?;
+    let kernel = oxiboot_payloads::ensure_kernel(&cache).map_err(|e| e.to_string())?;
+    for name in ["kvm", "kvm-hv"] {
+        let module =
+            kernel.module(name).ok_or_else(|| format!("{}: no {name} module", p.modules.display()))?;
+        image.add_kernel_module(&module).map_err(|e| e.to_string())?;
     }
     let kvmtest = kvmtest_path();
     if !kvmtest.exists() {
