@@ -6,8 +6,6 @@
 //! L1 memory is reached through [`L1Memory`] (the hypervisor implements it over the LPAR's
 //! carve; tests and the fuzz target over a byte vector).
 
-use alloc::vec;
-
 use super::access::{apply_run_input, get_state, set_state, StateSource, StateTarget};
 use super::args::{
     check_copy_memory, check_create, check_create_vcpu, check_delete, check_get_capabilities,
@@ -18,7 +16,7 @@ use super::exit::{write_output, ExitReason};
 use super::hcall::{
     HcallStatus, Rejection, H_FUNCTION, H_GUEST_COPY_MEMORY, H_GUEST_CREATE, H_GUEST_CREATE_VCPU,
     H_GUEST_DELETE, H_GUEST_GET_CAPABILITIES, H_GUEST_GET_STATE, H_GUEST_RUN_VCPU, H_GUEST_SET_CAPABILITIES,
-    H_GUEST_SET_STATE, H_INPUT_BUFFER_TOO_SMALL, H_OUTPUT_BUFFER_NOT_DEFINED, H_OUTPUT_BUFFER_TOO_SMALL,
+    H_GUEST_SET_STATE, H_INPUT_BUFFER_TOO_SMALL, H_NOT_ENOUGH_RESOURCES, H_OUTPUT_BUFFER_NOT_DEFINED, H_OUTPUT_BUFFER_TOO_SMALL,
     H_P2, H_P3, H_P4, H_PARAMETER, H_SUCCESS,
 };
 use super::registry::{PageTableUsage, Registry};
@@ -137,7 +135,7 @@ impl Registry {
                     Dispatched::Deleted { guest_ids: self.delete_all(), outcome: HcallOutcome::success(None) }
                 }
                 Ok(DeleteTarget::Guest(id)) => {
-                    let guest_ids = self.delete_guest(id).map(|_| vec![id]).unwrap_or_default();
+                    let guest_ids = self.delete_guest(id).map(|_| alloc::vec![id]).unwrap_or_default();
                     Dispatched::Deleted { guest_ids, outcome: HcallOutcome::success(None) }
                 }
                 Err(rejection) => Dispatched::Done(rejection.into()),
@@ -225,7 +223,7 @@ impl Registry {
             let descriptor = vcpu.run_output.ok_or(Rejection::new(H_OUTPUT_BUFFER_NOT_DEFINED))?;
             let size =
                 usize::try_from(descriptor.size).map_err(|_| Rejection::new(H_OUTPUT_BUFFER_TOO_SMALL))?;
-            let mut buffer = vec![0u8; size];
+            let mut buffer = zeroed_buffer(size)?;
             let used = write_output(&mut buffer, exit, vcpu)?;
             let written = buffer.get(..used).ok_or(Rejection::new(H_OUTPUT_BUFFER_TOO_SMALL))?;
             if !memory.write(descriptor.address, written) {
@@ -237,6 +235,15 @@ impl Registry {
     }
 }
 
+/// A zeroed copy buffer of `size` bytes; `H_NOT_ENOUGH_RESOURCES` when the heap cannot give it
+/// (the checks bound `size`, but the heap is shared with every LPAR).
+fn zeroed_buffer(size: usize) -> Result<alloc::vec::Vec<u8>, Rejection> {
+    let mut buffer = alloc::vec::Vec::new();
+    buffer.try_reserve_exact(size).map_err(|_| Rejection::new(H_NOT_ENOUGH_RESOURCES))?;
+    buffer.resize(size, 0);
+    Ok(buffer)
+}
+
 /// Copies a buffer the checks accepted out of L1 memory.
 fn read_buffer(
     memory: &dyn L1Memory,
@@ -244,7 +251,7 @@ fn read_buffer(
     failure: HcallStatus,
 ) -> Result<alloc::vec::Vec<u8>, Rejection> {
     let size = usize::try_from(descriptor.size).map_err(|_| Rejection::new(failure))?;
-    let mut buffer = vec![0u8; size];
+    let mut buffer = zeroed_buffer(size)?;
     if !memory.read(descriptor.address, &mut buffer) {
         return Err(Rejection::new(failure));
     }

@@ -15,11 +15,13 @@
 //! * [`args`] — argument checks of every `H_GUEST_*` hypercall as pure functions;
 //! * [`registry`] — one L1's guests, vCPUs, limits and heap account;
 //! * [`dispatch`] — the hypercalls end to end over an [`dispatch::L1Memory`], up to the
-//!   switch into the L2.
+//!   switch into the L2;
+//! * [`shadow`] — shadow partition-scoped tables: fault decisions, invalidations, LPIDs;
+//! * [`switch`] — the registers exchanged at an L1 ↔ L2 switch, decrementer arithmetic.
 //!
-//! What needs the processor — switching the thread to the L2 partition and back, saving the
-//! L1 context, shadow partition-scoped page tables, timebase offset, HDEC — is left to the
-//! hypervisor proper; see `docs/nested-v2.md`.
+//! What needs the processor — switching the thread to the L2 partition and back, the shadow
+//! tables in memory, timebase offset, HDEC — is the firmware's
+//! (`firmware/src/image/partition/nested/`); see `docs/nested-v2.md`.
 
 pub mod access;
 pub mod args;
@@ -29,7 +31,9 @@ pub mod gsid;
 pub mod hcall;
 pub mod registry;
 pub mod request;
+pub mod shadow;
 pub mod state;
+pub mod switch;
 pub mod values;
 pub mod wire;
 

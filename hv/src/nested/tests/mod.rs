@@ -8,6 +8,7 @@ mod gsid_table;
 mod hcall_args;
 mod malformed;
 mod round_trip;
+mod shadow;
 
 use super::gsid::{self, ElementInfo, ValueType};
 use super::state::{PartitionTableDescriptor, ProcessTableDescriptor, RunBufferDescriptor};
