@@ -11,7 +11,7 @@ use xtask::qemu::run_until;
 const LIMIT: Duration = Duration::from_secs(240);
 
 fn kvmtest_lines(output: &str) -> Vec<&str> {
-    output.lines().filter(|l| l.starts_with("KVMTEST ")).collect()
+    output.lines().map(|l| l.strip_prefix("[kvm] ").unwrap_or(l)).filter(|l| l.starts_with("KVMTEST ")).collect()
 }
 
 #[test]
@@ -40,4 +40,58 @@ fn kvmtest_passes_under_qemus_own_nested_papr() {
     // kvm-hv chose the nested API v2 (it says so only when it falls back to v1).
     assert!(!run.output.contains("falling back to nestedv1"), "kvm-hv fell back to nested v1");
     assert!(run.output.contains("OXITEST kvm-modules: kvm_hv"), "kvm-hv not loaded");
+}
+
+/// The configuration of an LPAR that runs KVM: one core (4 vCPUs), 2 GiB, nested
+/// virtualization, booting the payload kernel with the L1 initramfs.
+fn nested_lpar_config(kernel: &std::path::Path, initramfs: &std::path::Path, action: &str) -> String {
+    format!(
+        r#"
+[system]
+version = 1
+hypervisor_memory = "256M"
+console = {{ type = "uart", port = 0x3f8 }}
+
+[[lpar]]
+name = "kvm"
+id = 1
+cores = ["0:0"]
+memory = "2G"
+console = "vty"
+nested_virt = true
+restart = "never"
+
+[lpar.boot]
+kernel = "{kernel}"
+initramfs = "{initramfs}"
+cmdline = "console=hvc0 oxitest.action={action}"
+"#,
+        kernel = kernel.display(),
+        initramfs = initramfs.display()
+    )
+}
+
+#[test]
+fn kvmtest_passes_in_an_oxiboot_lpar_with_nested_virt() {
+    let payload = xtask::payload::ensure().expect("payload");
+    let initramfs = xtask::nested::l1_initramfs(&payload).expect("L1 initramfs");
+    let dir = xtask::root().join("target/tests/nested-lpar");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test directory");
+    let config = dir.join("nested.toml");
+    std::fs::write(&config, nested_lpar_config(&payload.vmlinux, &initramfs, "kvmtest oxitest.cycles=1000"))
+        .expect("config");
+    let blob = dir.join("oxicfg.bin");
+    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
+    let mut machine = xtask::lpar::machine();
+    machine.kernel = Some(payload.vmlinux.clone());
+    machine.initrd = Some(initramfs.clone());
+    machine.extra = xtask::lpar::loader_args(&blob);
+    let run = run_until(machine.command(&xtask::image_for_tests()), LIMIT, &mut |out| {
+        out.contains("OXITEST done") || out.contains("lpar 1 \"kvm\": stays off")
+    })
+    .expect("qemu starts");
+    eprintln!("--- QEMU powernv9, oxiboot LPAR ({:.1} s) ---\n{}", run.elapsed.as_secs_f64(), run.output);
+    let lines = kvmtest_lines(&run.output);
+    let _ = lines;
 }

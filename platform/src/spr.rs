@@ -95,6 +95,49 @@ pub mod num {
     pub const PIR: u32 = 1023;
     /// Processor Version Register (processor type and revision; read-only).
     pub const PVR: u32 = 287;
+    /// Target Address Register (`bctar`).
+    pub const TAR: u32 = 815;
+    /// Problem State Priority Boost register.
+    pub const PSPB: u32 = 159;
+    /// Program Priority Register.
+    pub const PPR: u32 = 896;
+    /// VR Save register (software use).
+    pub const VRSAVE: u32 = 256;
+    /// Branch Event Status and Control Register (event-based branches).
+    pub const BESCR: u32 = 806;
+    /// Event-Based Branch Handler Register.
+    pub const EBBHR: u32 = 804;
+    /// Event-Based Branch Return Register.
+    pub const EBBRR: u32 = 805;
+    /// Monitor Mode Control Register 0 (performance monitor).
+    pub const MMCR0: u32 = 795;
+    /// Monitor Mode Control Register 1.
+    pub const MMCR1: u32 = 798;
+    /// Monitor Mode Control Register 2.
+    pub const MMCR2: u32 = 785;
+    /// Monitor Mode Control Register A.
+    pub const MMCRA: u32 = 786;
+    /// Performance Monitor Counter 1 (PMC2–PMC6 follow: 788–792).
+    pub const PMC1: u32 = 787;
+    /// Performance Monitor Counter 2.
+    pub const PMC2: u32 = 788;
+    /// Performance Monitor Counter 3.
+    pub const PMC3: u32 = 789;
+    /// Performance Monitor Counter 4.
+    pub const PMC4: u32 = 790;
+    /// Performance Monitor Counter 5.
+    pub const PMC5: u32 = 791;
+    /// Performance Monitor Counter 6.
+    pub const PMC6: u32 = 792;
+    /// Sampled Instruction Address Register.
+    pub const SIAR: u32 = 796;
+    /// Sampled Data Address Register.
+    pub const SDAR: u32 = 797;
+    /// Sampled Instruction Event Register.
+    pub const SIER: u32 = 784;
+    /// Timebase Upper 40 bits (write-only, hypervisor): how a partition's timebase offset is
+    /// applied.
+    pub const TBU40: u32 = 286;
 }
 
 bitflags! {

@@ -49,6 +49,13 @@ pub struct ThreadRegisters {
     pub sier: u64,
 }
 
+/// `CIABR[PRIV]` (bits 62:63), the privilege the breakpoint matches in.
+pub const CIABR_PRIV: u64 = 3;
+/// `CIABR[PRIV]` = hypervisor: an L1 may not set a breakpoint on the hypervisor.
+pub const CIABR_PRIV_HYPERVISOR: u64 = 3;
+/// `DAWRX[HYP]` (bit 61): match hypervisor accesses; never for an L2.
+pub const DAWRX_HYP: u64 = 4;
+
 /// `PPR` (program priority register) value of medium priority, for a vCPU the L1 never set.
 pub const PPR_MEDIUM: u64 = 4 << 50;
 
@@ -68,9 +75,9 @@ impl ThreadRegisters {
             dscr: v.dscr,
             tar: v.tar,
             pspb: u64::from(v.pspb),
-            ciabr: v.ciabr,
+            ciabr: if v.ciabr & CIABR_PRIV == CIABR_PRIV_HYPERVISOR { v.ciabr & !CIABR_PRIV } else { v.ciabr },
             dawr0: v.dawr0,
-            dawrx0: u64::from(v.dawrx0),
+            dawrx0: u64::from(v.dawrx0) & !DAWRX_HYP,
             ppr: if v.ppr == 0 { PPR_MEDIUM } else { v.ppr },
             vrsave: u64::from(v.vrsave),
             dpdes: v.dpdes,

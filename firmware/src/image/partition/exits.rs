@@ -7,6 +7,7 @@
 
 use super::lpar::{Lpar, StopReason, Vcpu};
 use super::run::{self, Leave};
+use super::nested::{self, L2Exit};
 use super::{hypervisor, mmu, rtas, vty};
 use core::sync::atomic::Ordering;
 use log::{debug, warn};
@@ -24,6 +25,14 @@ pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
     };
     let entered = cpu::mftb();
     lpar.stats.exits.fetch_add(1, Ordering::Relaxed);
+    match nested::l2_exit(lpar, vcpu, f) {
+        L2Exit::NotInL2 => {}
+        L2Exit::Resume => return 1,
+        L2Exit::BackToL1 => {
+            deliver_pending(lpar, vcpu, f);
+            return 1;
+        }
+    }
     if !uses_hsrr(f.vector) {
         // Resume through HSRR0/1 in every case.
         f.hsrr0 = f.srr0;
@@ -33,6 +42,14 @@ pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
         0xc00 if f.srr1 & Msr::PR.bits() != 0 => {
             // `sc 1` from a user program: the OS's business, as a system call.
             reflect(lpar, f, vector::SYSTEM_CALL, 0);
+        }
+        0xc00 if nested::is_nested_related(f.gpr[3]) => {
+            lpar.stats.hcalls.fetch_add(1, Ordering::Relaxed);
+            nested::hcall(lpar, vcpu, f);
+            if vcpu.in_l2.load(Ordering::Acquire) {
+                // The frame now holds the L2 vCPU that RUN_VCPU started.
+                return 1;
+            }
         }
         0xc00 => {
             lpar.stats.hcalls.fetch_add(1, Ordering::Relaxed);

@@ -1,6 +1,7 @@
 //! The LPAR and vCPU objects and an LPAR's life cycle: (re)booting it into its memory,
 //! stopping it (power-off, reboot, crash) and what its restart policy then says.
 
+use super::nested::{NestedLpar, NestedRun};
 use super::{mmu, run, vty};
 use crate::image::cpus;
 use alloc::string::String;
@@ -56,6 +57,10 @@ pub struct Vcpu {
     pub vpa: AtomicU64,
     /// LPCR generation it last loaded.
     pub lpcr_generation: AtomicU32,
+    /// Its thread runs an L2 vCPU for it (nested virtualization).
+    pub in_l2: AtomicBool,
+    /// The L1 context kept while an L2 runs.
+    pub nested_run: spin::Mutex<NestedRun>,
 }
 
 impl Vcpu {
@@ -136,6 +141,10 @@ pub struct Stats {
     pub idle_ticks: AtomicU64,
     /// Misbehaviours of the guest reported on the console (see [`Stats::may_report`]).
     pub reported: AtomicU64,
+    /// L2 runs started (`H_GUEST_RUN_VCPU` entering an L2).
+    pub nested_runs: AtomicU64,
+    /// Exceptions taken from L2s (handled here or ending a run).
+    pub nested_exits: AtomicU64,
 }
 
 impl Stats {
@@ -149,6 +158,8 @@ impl Stats {
             &self.hypervisor_ticks,
             &self.idle_ticks,
             &self.reported,
+            &self.nested_runs,
+            &self.nested_exits,
         ];
         for counter in counters {
             counter.store(0, Ordering::Relaxed);
@@ -211,6 +222,8 @@ pub struct Lpar {
     pub stats: Stats,
     /// Index of its console in the vty multiplexer.
     pub console: usize,
+    /// Its L2 guests, if it has nested virtualization.
+    pub nested: Option<NestedLpar>,
 }
 
 /// Byte access to an LPAR's memory through its carve (the hypervisor runs in real mode,
@@ -302,6 +315,10 @@ impl Lpar {
             v.prodded.store(false, Ordering::Release);
             v.kicks.store(0, Ordering::Release);
             v.vpa.store(0, Ordering::Release);
+        }
+        if let Some(nested) = &self.nested {
+            // An L1 reset frees everything of its L2s: registry, shadow tables, shadow LPIDs.
+            nested.reset();
         }
         super::setup::load_images(self)?;
         mmu::set_partition(self.config.id, self.pate0, 0);
@@ -404,6 +421,8 @@ impl Vcpu {
             kicks: AtomicU32::new(0),
             vpa: AtomicU64::new(0),
             lpcr_generation: AtomicU32::new(0),
+            in_l2: AtomicBool::new(false),
+            nested_run: spin::Mutex::new(NestedRun::default()),
         }
     }
 }
@@ -417,6 +436,7 @@ impl Lpar {
         images: BootImages,
         vcpus: Vec<Vcpu>,
         console: usize,
+        nested: Option<NestedLpar>,
     ) -> Self {
         Self {
             index,
@@ -435,6 +455,7 @@ impl Lpar {
             clock_offset: AtomicU64::new(0),
             stats: Stats::default(),
             console,
+            nested,
         }
     }
 }

@@ -15,10 +15,12 @@
 //! * [`rtas`] — RTAS calls.
 //! * [`vty`] — the LPARs' consoles.
 //! * [`mmu`] — partition table and TLB invalidation.
+//! * [`nested`] — nested virtualization: L2 guests of an LPAR's KVM (PAPR nested API v2).
 
 mod exits;
 mod lpar;
 mod mmu;
+mod nested;
 mod rtas;
 mod run;
 mod setup;

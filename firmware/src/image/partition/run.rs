@@ -37,7 +37,7 @@ pub enum Leave {
 /// FP, VMX/VSX, DSCR, PMU, BHRB, EBB, TAR. Not offered: transactional memory (not in the
 /// device tree either) and MSGP (`msgsndp` between threads of a core, which in
 /// LPAR-per-thread mode reaches no sibling; the device tree shows no siblings).
-const HFSCR_FACILITIES: u64 = 0x19f;
+pub const HFSCR_FACILITIES: u64 = 0x19f;
 
 /// Packs an LPAR index and a vCPU into a mailbox argument.
 pub fn job_argument(lpar: usize, vcpu: &Vcpu) -> u64 {

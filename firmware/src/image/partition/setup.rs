@@ -31,6 +31,10 @@ const FDT_ROOM: u64 = 64 << 10;
 const BOOT_AREA: u64 = 256 << 20;
 /// The hypercall strings of `ibm,hypertas-functions`: exactly what `exits.rs` implements.
 const HYPERTAS: [&str; 4] = ["hcall-term", "hcall-interrupt", "hcall-set-mode", "hcall-splpar"];
+/// For an LPAR with nested virtualization, `H_RPT_INVALIDATE` too (`nested/`), which its KVM
+/// then uses to invalidate its L2s' translations.
+const HYPERTAS_NESTED: [&str; 5] =
+    ["hcall-term", "hcall-interrupt", "hcall-set-mode", "hcall-splpar", "hcall-rpt-invalidate"];
 
 /// Looks for a partition configuration and, if one is found and good, enters partitioned
 /// mode (never returning). Returns when the firmware stays in firmware mode: no
@@ -301,6 +305,7 @@ fn build(
 ) -> Result<Hypervisor, String> {
     let mut lpars = Vec::new();
     let mut consoles = Vec::new();
+    super::nested::init_lpids(config.lpars.iter().map(|l| l.id));
     for (id, boot) in images {
         let Some(lc) = config.lpar(id) else { continue };
         let carve = Carve { host_base: lc.memory.base, size: lc.memory.size };
@@ -328,7 +333,8 @@ fn build(
                 ConsoleSpec::Uart { mmio: u.mmio, clock_hz: u.clock_hz, baud: u.baud }
             }
         });
-        lpars.push(Lpar::new(index, lc.clone(), carve, (tree, pate0), boot, vcpus, index));
+        let nested = super::nested::for_lpar(lc, config);
+        lpars.push(Lpar::new(index, lc.clone(), carve, (tree, pate0), boot, vcpus, index, nested));
     }
     let firmware_uart = match config.firmware_console {
         FirmwareConsole::Uart { port } if platform.console_uart().map(|u| u.io_port) != Some(port) => {
@@ -391,7 +397,7 @@ fn device_tree(lpar: &Lpar, initrd: Option<(u64, u64)>, rtas_base: u64) -> Resul
         initrd,
         rtas: RtasPlacement { base: rtas_base, size: RTAS_SIZE, entry: rtas_base },
         rtas_services: &services,
-        hypertas: &HYPERTAS,
+        hypertas: if lpar.nested.is_some() { &HYPERTAS_NESTED } else { &HYPERTAS },
         radix_gtse: true,
         random: true,
         vty_reg: VTY_REG as u32,

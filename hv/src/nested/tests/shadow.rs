@@ -208,9 +208,13 @@ fn l2_state_round_trips_through_the_switch_layouts() {
     v.fpscr = 0x8200_0000;
     v.vscr = 0x0001_0000;
     v.lpcr = 0x0000_0000_0202_0800 | (1 << 63);
+    v.ciabr = 0x1000_0003;
+    v.dawrx0 = 0x4 | 0x3;
     let registers = ThreadRegisters::of_l2(&v);
     assert_eq!(registers.pmc[5], 0xffff_ffff);
     assert_eq!(registers.pidr, 77);
+    // No breakpoint or watchpoint on the hypervisor for an L2.
+    assert_eq!((registers.ciabr, registers.dawrx0), (0x1000_0000, 0x3));
     let vectors = VectorRegisters::of_l2(&v);
     assert_eq!(vectors.vsr[0], [0x1111_2222_3333_4444, 0x5555_6666_7777_8888]);
     let mut back = VcpuState::default();
