@@ -75,7 +75,11 @@ impl ThreadRegisters {
             dscr: v.dscr,
             tar: v.tar,
             pspb: u64::from(v.pspb),
-            ciabr: if v.ciabr & CIABR_PRIV == CIABR_PRIV_HYPERVISOR { v.ciabr & !CIABR_PRIV } else { v.ciabr },
+            ciabr: if v.ciabr & CIABR_PRIV == CIABR_PRIV_HYPERVISOR {
+                v.ciabr & !CIABR_PRIV
+            } else {
+                v.ciabr
+            },
             dawr0: v.dawr0,
             dawrx0: u64::from(v.dawrx0) & !DAWRX_HYP,
             ppr: if v.ppr == 0 { PPR_MEDIUM } else { v.ppr },

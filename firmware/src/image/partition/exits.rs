@@ -6,8 +6,8 @@
 //! OS as the processor would have; doorbells carry requests from other threads.
 
 use super::lpar::{Lpar, StopReason, Vcpu};
-use super::run::{self, Leave};
 use super::nested::{self, L2Exit};
+use super::run::{self, Leave};
 use super::{hypervisor, mmu, rtas, vty};
 use core::sync::atomic::Ordering;
 use log::{debug, warn};

@@ -380,6 +380,13 @@ impl Lpar {
             s.reflected.load(Ordering::Relaxed),
             busy / 512,
         );
+        if let Some(nested) = &self.nested {
+            nested.report(
+                &self.label(),
+                s.nested_runs.load(Ordering::Relaxed),
+                s.nested_exits.load(Ordering::Relaxed),
+            );
+        }
         let policy = self.config.restart;
         let restart = match reason {
             StopReason::Reboot => true,

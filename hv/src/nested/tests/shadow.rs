@@ -3,16 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::nested::hcall::{H_P2, H_P3};
 use crate::nested::shadow::{
-    fault_access, fault_decision, hisi_cause, parse_rpt_invalidate, parse_tlb_invalidate, rpt_type, Invalidation,
-    LpidPool, ShadowFault, LPIDS,
+    fault_access, fault_decision, hisi_cause, parse_rpt_invalidate, parse_tlb_invalidate, rpt_type,
+    Invalidation, LpidPool, ShadowFault, LPIDS,
 };
 use crate::nested::state::VcpuState;
 use crate::nested::switch::{
-    decrementer_expiry, decrementer_for, deadline_passed, hypervisor_decrementer_for, l2_lpcr, ThreadRegisters,
-    VectorRegisters, L2_LPCR_FIXED,
+    deadline_passed, decrementer_expiry, decrementer_for, hypervisor_decrementer_for, l2_lpcr,
+    ThreadRegisters, VectorRegisters, L2_LPCR_FIXED,
 };
-use crate::nested::hcall::{H_P2, H_P3};
 use crate::radix::format::PTE_C;
 use crate::radix::walk::dsisr;
 use crate::radix::{walk_access, Access, Attribute, PageSize, PartitionTree, Perms, TableMemory};
@@ -64,12 +64,22 @@ fn a_mapped_page_becomes_a_4k_shadow_page() {
     let (mem, dw0) = l1_tree();
     assert_eq!(
         decide(&mem, dw0, 0x10abc, Access::Store),
-        ShadowFault::Map { l2_page: 0x10000, l1_page: 0x200000, perms: Perms::RW, attribute: Attribute::Normal }
+        ShadowFault::Map {
+            l2_page: 0x10000,
+            l1_page: 0x200000,
+            perms: Perms::RW,
+            attribute: Attribute::Normal
+        }
     );
     // Inside a 2 MiB L1 page: the 4 KiB piece that was touched.
     assert_eq!(
         decide(&mem, dw0, 0x4012_3456, Access::Fetch),
-        ShadowFault::Map { l2_page: 0x4012_3000, l1_page: 0x52_3000, perms: Perms::RWX, attribute: Attribute::Normal }
+        ShadowFault::Map {
+            l2_page: 0x4012_3000,
+            l1_page: 0x52_3000,
+            perms: Perms::RWX,
+            attribute: Attribute::Normal
+        }
     );
 }
 
@@ -137,8 +147,14 @@ fn rpt_invalidate_arguments() {
         parse_rpt_invalidate(3, 1, nested_tlb | rpt_type::PWC, u64::MAX, 0, u64::MAX),
         Ok(Invalidation::ShadowAll { guest_id: 3 })
     );
-    assert_eq!(parse_rpt_invalidate(3, 1, nested_tlb, 1, 0, u64::MAX), Ok(Invalidation::ShadowAll { guest_id: 3 }));
-    assert_eq!(parse_rpt_invalidate(7, 2, rpt_type::TLB, 1, 0, 0x1000), Ok(Invalidation::L1ProcessScoped { pid: 7 }));
+    assert_eq!(
+        parse_rpt_invalidate(3, 1, nested_tlb, 1, 0, u64::MAX),
+        Ok(Invalidation::ShadowAll { guest_id: 3 })
+    );
+    assert_eq!(
+        parse_rpt_invalidate(7, 2, rpt_type::TLB, 1, 0, 0x1000),
+        Ok(Invalidation::L1ProcessScoped { pid: 7 })
+    );
     assert_eq!(parse_rpt_invalidate(3, 0, nested_tlb, 1, 0, 1).map_err(|r| r.status), Err(H_P2));
     assert_eq!(parse_rpt_invalidate(3, 8, nested_tlb, 1, 0, 1).map_err(|r| r.status), Err(H_P2));
     assert_eq!(parse_rpt_invalidate(3, 1, rpt_type::NESTED, 1, 0, 1).map_err(|r| r.status), Err(H_P3));
@@ -220,7 +236,10 @@ fn l2_state_round_trips_through_the_switch_layouts() {
     let mut back = VcpuState::default();
     registers.save_to_l2(&mut back);
     vectors.save_to_l2(&mut back);
-    assert_eq!((back.sprg, back.pidr, back.amr, back.pmc, back.dsisr), (v.sprg, v.pidr, v.amr, v.pmc, v.dsisr));
+    assert_eq!(
+        (back.sprg, back.pidr, back.amr, back.pmc, back.dsisr),
+        (v.sprg, v.pidr, v.amr, v.pmc, v.dsisr)
+    );
     assert_eq!((back.vsr, back.fpscr, back.vscr), (v.vsr, v.fpscr, v.vscr));
     // LPCR: the L1's ILE, LD and MER kept, its HR-like high bit dropped, the fixed bits set.
     assert_eq!(l2_lpcr(&v), L2_LPCR_FIXED | 0x0000_0000_0202_0800);

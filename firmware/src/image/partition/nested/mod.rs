@@ -25,8 +25,8 @@ pub use shadow::init_lpids;
 pub use switch::NestedRun;
 
 use super::lpar::{Lpar, Vcpu};
-use oxiboot_hv::config::{LparConfig, MachineConfig};
 use oxiboot::exception::ExceptionFrame;
+use oxiboot_hv::config::{LparConfig, MachineConfig};
 use oxiboot_hv::lpar::memory::{Carve, GuestMemory};
 use oxiboot_hv::nested::dispatch::{is_nested_hcall, Dispatched, HcallOutcome, L1Memory};
 use oxiboot_hv::nested::hcall::{Rejection, H_BUSY, H_FUNCTION, H_GUEST_DELETE};
@@ -51,7 +51,28 @@ impl NestedLpar {
     /// The state of an LPAR with these limits; `page_table_bytes` is its share of
     /// hypervisor memory for shadow tables.
     pub fn new(limits: Limits, page_table_bytes: u64) -> Self {
-        Self { registry: spin::Mutex::new(Registry::new(limits)), shadows: spin::Mutex::new(Shadows::new(page_table_bytes)) }
+        Self {
+            registry: spin::Mutex::new(Registry::new(limits)),
+            shadows: spin::Mutex::new(Shadows::new(page_table_bytes)),
+        }
+    }
+
+    /// Logs what the LPAR's L2s used (at its stop, before the reset): runs, exits, and the
+    /// host-wide statistics as an L1 would read them (0x0800–0x0804).
+    pub fn report(&self, label: &str, runs: u64, exits: u64) {
+        let registry = self.registry.lock();
+        let usage = self.shadows.lock().usage();
+        let s = registry.host_wide_statistics(usage);
+        log::info!(
+            "{label}: nested: {runs} L2 runs, {exits} L2 exits; now {} L2 guests, {} vCPUs; L2 heap {} of {} bytes, shadow tables {} of {} bytes, {} bytes reclaimed",
+            registry.guest_count(),
+            registry.vcpu_count(),
+            s.guest_heap_in_use,
+            s.guest_heap_max,
+            s.page_table_in_use,
+            s.page_table_max,
+            s.page_table_reclaimed,
+        );
     }
 
     /// Forgets every L2 (the LPAR reboots): shadow tables and LPIDs freed, registry empty.
@@ -95,11 +116,9 @@ pub fn hcall(lpar: &Lpar, vcpu: &Vcpu, f: &mut ExceptionFrame) {
     };
     let args = [f.gpr[4], f.gpr[5], f.gpr[6], f.gpr[7], f.gpr[8], f.gpr[9]];
     let outcome = match op {
-        H_RPT_INVALIDATE => {
-            parse_rpt_invalidate(args[0], args[1], args[2], args[3], args[4], args[5])
-                .and_then(|what| shadow::invalidate(lpar, nested, what))
-                .map_or_else(HcallOutcome::from, |()| HcallOutcome::success(None))
-        }
+        H_RPT_INVALIDATE => parse_rpt_invalidate(args[0], args[1], args[2], args[3], args[4], args[5])
+            .and_then(|what| shadow::invalidate(lpar, nested, what))
+            .map_or_else(HcallOutcome::from, |()| HcallOutcome::success(None)),
         H_TLB_INVALIDATE => parse_tlb_invalidate(args[0], args[1], args[2])
             .and_then(|what| shadow::invalidate(lpar, nested, what))
             .map_or_else(HcallOutcome::from, |()| HcallOutcome::success(None)),

@@ -15,7 +15,9 @@ use log::warn;
 use oxiboot::exception::ExceptionFrame;
 use oxiboot_hv::nested::hcall::{Rejection, H_NOT_ENOUGH_RESOURCES};
 use oxiboot_hv::nested::registry::PageTableUsage;
-use oxiboot_hv::nested::shadow::{fault_access, fault_decision, unknown_guest, Invalidation, LpidPool, ShadowFault};
+use oxiboot_hv::nested::shadow::{
+    fault_access, fault_decision, unknown_guest, Invalidation, LpidPool, ShadowFault,
+};
 use oxiboot_hv::nested::state::GuestState;
 use oxiboot_hv::radix::{
     encode_pate_dw0, encode_process_table_dw1, walk_access, MapMode, PageSize, PartitionTree, ProcessTable,
@@ -161,9 +163,12 @@ impl Shadows {
     pub fn prepare(&mut self, guest_id: u64, state: &GuestState) -> Result<u32, Rejection> {
         let no_resources = Rejection::new(H_NOT_ENOUGH_RESOURCES);
         let l1_table = state.partition_table.ok_or(no_resources)?;
-        let l1_pate0 =
-            encode_pate_dw0(l1_table.root_address, l1_table.effective_address_bits as u32, l1_table.root_size)
-                .unwrap_or(0);
+        let l1_pate0 = encode_pate_dw0(
+            l1_table.root_address,
+            l1_table.effective_address_bits as u32,
+            l1_table.root_size,
+        )
+        .unwrap_or(0);
         if !self.guests.contains_key(&guest_id) {
             let lpid = LPIDS.lock().as_mut().and_then(LpidPool::allocate).ok_or(no_resources)?;
             let tree = match PartitionTree::new(&mut self.memory) {
@@ -185,7 +190,10 @@ impl Shadows {
         }
         let process_table = state
             .process_table
-            .and_then(|t| ProcessTable::size_code_for(t.size).and_then(|code| encode_process_table_dw1(t.base_address, code).ok()))
+            .and_then(|t| {
+                ProcessTable::size_code_for(t.size)
+                    .and_then(|code| encode_process_table_dw1(t.base_address, code).ok())
+            })
             .unwrap_or(0);
         let pate = (shadow.tree.pate_dw0(), process_table);
         if shadow.pate != pate {
@@ -264,8 +272,15 @@ fn map(
 ) -> Result<(), RadixError> {
     let Shadows { guests, memory, .. } = shadows;
     let Some(shadow) = guests.get_mut(&guest_id) else { return Ok(()) };
-    let stats =
-        shadow.tree.map_page_with(memory, l2_page, host, PageSize::Size4K, perms, attribute, MapMode::Replace)?;
+    let stats = shadow.tree.map_page_with(
+        memory,
+        l2_page,
+        host,
+        PageSize::Size4K,
+        perms,
+        attribute,
+        MapMode::Replace,
+    )?;
     if stats.replaced_pages != 0 || stats.tables_freed != 0 {
         // A read-only entry became writable (or a large one was replaced): the old one may be
         // cached.
@@ -305,7 +320,9 @@ pub fn invalidate(lpar: &Lpar, nested: &NestedLpar, what: Invalidation) -> Resul
     // A guest that never ran has no shadow: nothing is cached for it.
     let Some(shadow) = guests.get_mut(&guest_id) else { return Ok(()) };
     let _ = match what {
-        Invalidation::ShadowRange { start, end, .. } => shadow.tree.unmap(memory, start, end - start).map(|_| ()),
+        Invalidation::ShadowRange { start, end, .. } => {
+            shadow.tree.unmap(memory, start, end - start).map(|_| ())
+        }
         _ => shadow.tree.clear(memory).map(|_| ()),
     };
     mmu::flush_lpid(shadow.lpid);

@@ -19,8 +19,8 @@ use oxiboot_hv::nested::exit::ExitReason;
 use oxiboot_hv::nested::hcall::{Rejection, H_BUSY, H_P3};
 use oxiboot_hv::nested::registry::Registry;
 use oxiboot_hv::nested::switch::{
-    decrementer_expiry, decrementer_for, hypervisor_decrementer_for, l2_lpcr, large_decrementer, ThreadRegisters,
-    VectorRegisters,
+    decrementer_expiry, decrementer_for, hypervisor_decrementer_for, l2_lpcr, large_decrementer,
+    ThreadRegisters, VectorRegisters,
 };
 use oxiboot_hv::nested::values::LPCR_MER;
 use oxiboot_platform::cpu::{self, mfspr, mtspr};
@@ -155,7 +155,15 @@ pub fn host_tb(run: &NestedRun) -> u64 {
 
 /// Sets the hypervisor decrementer for the L2 about to be resumed with `msr`.
 pub fn arm_hdec(run: &NestedRun, msr: u64) {
-    let cap = if run.mer { if msr & Msr::EE.bits() != 0 { 1 } else { MER_POLL_TICKS } } else { exits::HDEC_FAR };
+    let cap = if run.mer {
+        if msr & Msr::EE.bits() != 0 {
+            1
+        } else {
+            MER_POLL_TICKS
+        }
+    } else {
+        exits::HDEC_FAR
+    };
     let hdec = hypervisor_decrementer_for(run.hdec_expiry, host_tb(run), cap);
     // SAFETY: the hypervisor decrementer only brings the thread back to the hypervisor.
     unsafe { mtspr::<{ num::HDEC }>(hdec) };
