@@ -191,15 +191,20 @@ impl VectorRegisters {
 /// virtualization and decrementer interrupts enabled (HVICE, HDICE), exits from `stop` on
 /// doorbells, decrementer, external and other events (PDEE, HDEE, DEE, EEE, OEE). LPES is
 /// clear: external interrupts go to the hypervisor.
-pub const L2_LPCR_FIXED: u64 = (1 << (63 - 43))
-    | (1 << (63 - 41))
-    | (1 << (63 - 62))
-    | (1 << (63 - 63))
-    | (1 << (63 - 47))
-    | (1 << (63 - 48))
-    | (1 << (63 - 50))
-    | (1 << (63 - 49))
-    | (1 << (63 - 51));
+pub const L2_LPCR_FIXED: u64 = ibm_bit(43)
+    | ibm_bit(41)
+    | ibm_bit(62)
+    | ibm_bit(63)
+    | ibm_bit(47)
+    | ibm_bit(48)
+    | ibm_bit(50)
+    | ibm_bit(49)
+    | ibm_bit(51);
+
+/// IBM bit `n` (0 = most significant) of a doubleword.
+const fn ibm_bit(n: u32) -> u64 {
+    1 << (63 - n)
+}
 
 /// The LPCR an L2 vCPU runs with: the fixed bits and the L1's (DPFD, ILE, AIL, LD, MER, GTSE).
 pub fn l2_lpcr(v: &VcpuState) -> u64 {

@@ -443,7 +443,6 @@ impl Lpar {
         images: BootImages,
         vcpus: Vec<Vcpu>,
         console: usize,
-        nested: Option<NestedLpar>,
     ) -> Self {
         Self {
             index,
@@ -462,7 +461,7 @@ impl Lpar {
             clock_offset: AtomicU64::new(0),
             stats: Stats::default(),
             console,
-            nested,
+            nested: None,
         }
     }
 }

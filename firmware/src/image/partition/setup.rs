@@ -333,8 +333,9 @@ fn build(
                 ConsoleSpec::Uart { mmio: u.mmio, clock_hz: u.clock_hz, baud: u.baud }
             }
         });
-        let nested = super::nested::for_lpar(lc, config);
-        lpars.push(Lpar::new(index, lc.clone(), carve, (tree, pate0), boot, vcpus, index, nested));
+        let mut lpar = Lpar::new(index, lc.clone(), carve, (tree, pate0), boot, vcpus, index);
+        lpar.nested = super::nested::for_lpar(lc, config);
+        lpars.push(lpar);
     }
     let firmware_uart = match config.firmware_console {
         FirmwareConsole::Uart { port } if platform.console_uart().map(|u| u.io_port) != Some(port) => {

@@ -213,19 +213,21 @@ fn decrementer_arithmetic() {
 
 #[test]
 fn l2_state_round_trips_through_the_switch_layouts() {
-    let mut v = VcpuState::default();
-    v.sprg = [1, 2, 3, 4];
-    v.pidr = 77;
-    v.amr = 0xc000_0000_0000_0000;
-    v.pmc = [1, 2, 3, 4, 5, 0xffff_ffff];
-    v.dsisr = 0x4200_0000;
+    let mut v = VcpuState {
+        sprg: [1, 2, 3, 4],
+        pidr: 77,
+        amr: 0xc000_0000_0000_0000,
+        pmc: [1, 2, 3, 4, 5, 0xffff_ffff],
+        dsisr: 0x4200_0000,
+        fpscr: 0x8200_0000,
+        vscr: 0x0001_0000,
+        lpcr: 0x0000_0000_0202_0800 | (1 << 63),
+        ciabr: 0x1000_0003,
+        dawrx0: 0x4 | 0x3,
+        ..VcpuState::default()
+    };
     v.vsr[0] = (0x1111_2222_3333_4444u128 << 64) | 0x5555_6666_7777_8888;
     v.vsr[63] = u128::MAX - 5;
-    v.fpscr = 0x8200_0000;
-    v.vscr = 0x0001_0000;
-    v.lpcr = 0x0000_0000_0202_0800 | (1 << 63);
-    v.ciabr = 0x1000_0003;
-    v.dawrx0 = 0x4 | 0x3;
     let registers = ThreadRegisters::of_l2(&v);
     assert_eq!(registers.pmc[5], 0xffff_ffff);
     assert_eq!(registers.pidr, 77);

@@ -32,6 +32,7 @@ use oxiboot_platform::spr::{num, Msr};
 pub const MER_POLL_TICKS: u64 = 51_200;
 
 /// What a thread keeps while its L1 vCPU runs an L2 vCPU.
+#[derive(Default)]
 pub struct NestedRun {
     /// The L2 vCPU running: (guest id, vCPU id).
     pub active: Option<(u64, u64)>,
@@ -53,23 +54,6 @@ pub struct NestedRun {
     pub mer: bool,
     /// The L2 uses the large decrementer.
     large_dec: bool,
-}
-
-impl Default for NestedRun {
-    fn default() -> Self {
-        Self {
-            active: None,
-            l1_frame: ExceptionFrame::default(),
-            l1_registers: ThreadRegisters::default(),
-            l1_vectors: VectorRegisters::default(),
-            l2_vectors: VectorRegisters::default(),
-            l1_dec_expiry: 0,
-            tb_offset: 0,
-            hdec_expiry: 0,
-            mer: false,
-            large_dec: false,
-        }
-    }
 }
 
 /// Starts the L2 vCPU `(guest, vcpu)` on this thread, whose L1 made the RUN_VCPU in `f`; the
