@@ -21,15 +21,8 @@ fn kvmtest_lines(output: &str) -> Vec<&str> {
 #[test]
 fn kvmtest_passes_under_qemus_own_nested_papr() {
     let payload = xtask::payload::ensure().expect("payload");
-    let initramfs = xtask::nested::l1_initramfs(&payload).expect("L1 initramfs");
-    let mut cmd = std::process::Command::new("qemu-system-ppc64");
-    cmd.args(["-M", "pseries,cap-nested-papr=on,x-vof=on", "-m", "2G", "-smp", "1"])
-        .args(["-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot"])
-        .arg("-kernel")
-        .arg(&payload.vmlinux)
-        .arg("-initrd")
-        .arg(&initramfs)
-        .args(["-append", "console=hvc0 oxitest.action=kvmtest oxitest.cycles=1000"]);
+    let cmd =
+        xtask::nested::pseries_l0_command(&payload, "kvmtest oxitest.cycles=1000").expect("L1 initramfs");
     let run = run_until(cmd, LIMIT, &mut |out| out.contains("OXITEST done")).expect("qemu starts");
     eprintln!("--- QEMU pseries ({:.1} s) ---\n{}", run.elapsed.as_secs_f64(), run.output);
     let lines = kvmtest_lines(&run.output);
@@ -46,55 +39,13 @@ fn kvmtest_passes_under_qemus_own_nested_papr() {
     assert!(run.output.contains("OXITEST kvm-modules: kvm_hv"), "kvm-hv not loaded");
 }
 
-/// The configuration of an LPAR that runs KVM: one core (4 vCPUs), 2 GiB, nested
-/// virtualization, booting the payload kernel with the L1 initramfs.
-fn nested_lpar_config(kernel: &std::path::Path, initramfs: &std::path::Path, action: &str) -> String {
-    format!(
-        r#"
-[system]
-version = 1
-hypervisor_memory = "256M"
-console = {{ type = "uart", port = 0x3f8 }}
-
-[[lpar]]
-name = "kvm"
-id = 1
-cores = ["0:0"]
-memory = "2G"
-console = "vty"
-nested_virt = true
-restart = "never"
-
-[lpar.boot]
-kernel = "{kernel}"
-initramfs = "{initramfs}"
-cmdline = "console=hvc0 oxitest.action={action}"
-"#,
-        kernel = kernel.display(),
-        initramfs = initramfs.display()
-    )
-}
-
 /// Boots the L1 initramfs in an oxiboot LPAR (`nested_virt` as given) under QEMU `powernv9`
 /// until it has finished (or the LPAR stopped); returns the firmware console.
 fn run_in_lpar(name: &str, nested_virt: bool, action: &str) -> String {
     let payload = xtask::payload::ensure().expect("payload");
-    let initramfs = xtask::nested::l1_initramfs(&payload).expect("L1 initramfs");
     let dir = xtask::root().join("target/tests").join(name);
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test directory");
-    let config = dir.join("nested.toml");
-    let mut text = nested_lpar_config(&payload.vmlinux, &initramfs, action);
-    if !nested_virt {
-        text = text.replace("nested_virt = true\n", "");
-    }
-    std::fs::write(&config, text).expect("config");
-    let blob = dir.join("oxicfg.bin");
-    xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("config: {e}"));
-    let mut machine = xtask::lpar::machine();
-    machine.kernel = Some(payload.vmlinux.clone());
-    machine.initrd = Some(initramfs);
-    machine.extra = xtask::lpar::loader_args(&blob);
+    let machine = xtask::nested::lpar_machine(&payload, &dir, action, nested_virt).expect("machine");
     let run = run_until(machine.command(&xtask::image_for_tests()), LIMIT, &mut |out| {
         out.contains("lpar 1 \"kvm\": stays off")
     })

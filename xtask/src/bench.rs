@@ -138,6 +138,56 @@ pub fn pseries(p: &Payload, vcpus: u32) -> Result<Figures, String> {
     figures(&run, "pseries", &[])
 }
 
+/// What `kvmtest` reported: milliseconds per check and microseconds per create/delete cycle,
+/// in virtual time (instructions) under `-icount`.
+#[derive(Debug, Default)]
+pub struct NestedFigures {
+    /// (check, ms) for every check that passed.
+    pub checks: Vec<(String, f64)>,
+    /// Microseconds per create/delete cycle.
+    pub cycle_us: Option<f64>,
+}
+
+/// Reads `KVMTEST <check> ok (N ms)` and `KVMTEST create-delete N cycles, X us each`.
+pub fn nested_figures(console: &str) -> NestedFigures {
+    let mut figures = NestedFigures::default();
+    for line in console.lines().filter_map(|l| l.split("KVMTEST ").nth(1)) {
+        let mut words = line.split_whitespace();
+        let (Some(check), Some(second)) = (words.next(), words.next()) else { continue };
+        if second == "ok" {
+            let ms = words.next().and_then(|w| w.trim_start_matches('(').parse::<f64>().ok());
+            if let Some(ms) = ms {
+                figures.checks.push((check.to_string(), ms));
+            }
+        } else if check == "create-delete" {
+            figures.cycle_us =
+                line.split(", ").nth(1).and_then(|w| w.split(' ').next()).and_then(|v| v.parse().ok());
+        }
+    }
+    figures
+}
+
+/// Runs `kvmtest` (`cycles` create/delete cycles) in an oxiboot LPAR with `nested_virt` on
+/// `powernv9`, under `-icount`.
+pub fn nested_lpar(image: &Path, p: &Payload, cycles: u32) -> Result<NestedFigures, String> {
+    let dir = crate::root().join("target/bench/nested");
+    let action = format!("kvmtest oxitest.cycles={cycles}");
+    let mut machine = crate::nested::lpar_machine(p, &dir, &action, true)?;
+    icount(&mut machine);
+    let run = run_until(machine.command(image), LIMIT, &mut |console| console.contains("OXITEST done"))
+        .map_err(|e| e.to_string())?;
+    Ok(nested_figures(&run.output))
+}
+
+/// The same under QEMU's own nested-v2 L0 (`pseries,cap-nested-papr=on`), under `-icount`.
+pub fn nested_pseries(p: &Payload, cycles: u32) -> Result<NestedFigures, String> {
+    let mut cmd = crate::nested::pseries_l0_command(p, &format!("kvmtest oxitest.cycles={cycles}"))?;
+    cmd.args(["-icount", "shift=0,sleep=off"]);
+    let run =
+        run_until(cmd, LIMIT, &mut |console| console.contains("OXITEST done")).map_err(|e| e.to_string())?;
+    Ok(nested_figures(&run.output))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +201,14 @@ mod tests {
         assert_eq!(log_time(ski, "absent"), None);
         let marker = "OXITEST timebase: 40e5d598\n";
         assert_eq!(timebase_at_marker(marker), Some(0x40e5d598 as f64 / TB_HZ));
+    }
+
+    #[test]
+    fn reads_kvmtest_figures() {
+        let out = "[kvm] KVMTEST registers ok (69 ms)\nKVMTEST pages FAIL: x\n\
+                   KVMTEST create-delete 1000 cycles, 8840 us each\nKVMTEST create-delete ok (8841 ms)\n";
+        let f = nested_figures(out);
+        assert_eq!(f.checks, vec![("registers".to_string(), 69.0), ("create-delete".to_string(), 8841.0)]);
+        assert_eq!(f.cycle_us, Some(8840.0));
     }
 }

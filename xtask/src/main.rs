@@ -172,21 +172,23 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
-/// The boot-time benchmarks (docs/perf.md): `bench [opal|lpar] [--vcpus N]`.
+/// The benchmarks (docs/perf.md): `bench [opal|lpar|nested] [--vcpus N]`.
 fn bench(args: &[String]) -> Result<(), String> {
     let mut which = Vec::new();
     let mut vcpus = 1;
     let mut rest = args.iter();
     while let Some(a) = rest.next() {
         match a.as_str() {
-            "opal" | "lpar" => which.push(a.as_str()),
+            "opal" | "lpar" | "nested" => which.push(a.as_str()),
             "--vcpus" => {
                 vcpus = rest
                     .next()
                     .and_then(|v| v.parse().ok())
                     .ok_or("bench: --vcpus takes a number (1 or 4)")?;
             }
-            other => return Err(format!("bench: unknown argument {other:?} (opal, lpar, --vcpus N)")),
+            other => {
+                return Err(format!("bench: unknown argument {other:?} (opal, lpar, nested, --vcpus N)"))
+            }
         }
     }
     if which.is_empty() {
@@ -222,6 +224,21 @@ fn bench(args: &[String]) -> Result<(), String> {
             println!("  hypervisor: {h}");
         }
     }
+    if which.contains(&"nested") {
+        const CYCLES: u32 = 200;
+        xtask::nested::build_kvmtest()?;
+        let ours = xtask::bench::nested_lpar(&image, &p, CYCLES)?;
+        let qemu = xtask::bench::nested_pseries(&p, CYCLES)?;
+        println!("nested API v2, kvmtest in the L1 ({CYCLES} create/delete cycles): virtual ms per check");
+        println!("  {:<16} {:>14} {:>16}", "check", "oxiboot LPAR", "QEMU pseries L0");
+        for (check, ms) in &ours.checks {
+            let reference =
+                qemu.checks.iter().find(|(c, _)| c == check).map_or("?".into(), |(_, v)| format!("{v:.0}"));
+            println!("  {check:<16} {ms:>14.0} {reference:>16}");
+        }
+        let cycle = |f: &xtask::bench::NestedFigures| f.cycle_us.map_or("?".into(), |v| format!("{v:.0} us"));
+        println!("  create/delete cycle: oxiboot {}, QEMU's L0 {}", cycle(&ours), cycle(&qemu));
+    }
     Ok(())
 }
 
@@ -247,7 +264,7 @@ const HELP: &str = "usage: cargo xtask <command>
                              initramfs from a PNOR image (--direct: with QEMU's -kernel/-initrd;
                              --bare: no payload)
   test                       fmt and clippy checks, unit tests, QEMU boot tests, bounded fuzzing
-  bench [opal|lpar] [--vcpus 1|4]
+  bench [opal|lpar|nested] [--vcpus 1|4]
                              boot times: oxiboot against skiboot, an LPAR against
                              QEMU's pseries (docs/perf.md)
   pnor ARGS...               the PNOR flash image tool (create, list, extract, verify, replace)

@@ -3,7 +3,8 @@
 //! it (`oxitest.action=kvmtest`, `oxitest.cycles=N`).
 
 use crate::payload::Payload;
-use std::path::PathBuf;
+use crate::qemu::Machine;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Where the built `kvmtest` lands.
@@ -65,4 +66,65 @@ pub fn l1_initramfs(p: &Payload) -> Result<PathBuf, String> {
     let out = cache.join("kvm-l1-initramfs.cpio");
     image.write(&out).map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+/// The configuration of an LPAR that runs KVM: one core (4 vCPUs), 2 GiB, `nested_virt` as
+/// given, booting `kernel` and `initramfs` with `oxitest.action={action}`.
+pub fn lpar_config(kernel: &Path, initramfs: &Path, action: &str, nested_virt: bool) -> String {
+    format!(
+        r#"
+[system]
+version = 1
+hypervisor_memory = "256M"
+console = {{ type = "uart", port = 0x3f8 }}
+
+[[lpar]]
+name = "kvm"
+id = 1
+cores = ["0:0"]
+memory = "2G"
+console = "vty"
+nested_virt = {nested_virt}
+restart = "never"
+
+[lpar.boot]
+kernel = "{kernel}"
+initramfs = "{initramfs}"
+cmdline = "console=hvc0 oxitest.action={action}"
+"#,
+        kernel = kernel.display(),
+        initramfs = initramfs.display()
+    )
+}
+
+/// The partitioned-mode machine booting that LPAR with the L1 initramfs (`l1_initramfs`),
+/// its configuration compiled in `dir`.
+pub fn lpar_machine(p: &Payload, dir: &Path, action: &str, nested_virt: bool) -> Result<Machine, String> {
+    let initramfs = l1_initramfs(p)?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let config = dir.join("nested.toml");
+    let text = lpar_config(&p.vmlinux, &initramfs, action, nested_virt);
+    std::fs::write(&config, text).map_err(|e| format!("{}: {e}", config.display()))?;
+    let blob = dir.join("oxicfg.bin");
+    crate::lpar::compile(&config, &blob)?;
+    let mut machine = crate::lpar::machine();
+    machine.kernel = Some(p.vmlinux.clone());
+    machine.initrd = Some(initramfs);
+    machine.extra = crate::lpar::loader_args(&blob);
+    Ok(machine)
+}
+
+/// QEMU's own `pseries` machine as the L0 (`cap-nested-papr=on`), booting the L1 initramfs
+/// with `oxitest.action={action}`: the reference for an oxiboot LPAR.
+pub fn pseries_l0_command(p: &Payload, action: &str) -> Result<Command, String> {
+    let initramfs = l1_initramfs(p)?;
+    let mut cmd = Command::new("qemu-system-ppc64");
+    cmd.args(["-M", "pseries,cap-nested-papr=on,x-vof=on", "-m", "2G", "-smp", "1"])
+        .args(["-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot"])
+        .arg("-kernel")
+        .arg(&p.vmlinux)
+        .arg("-initrd")
+        .arg(&initramfs)
+        .args(["-append", &format!("console=hvc0 oxitest.action={action}")]);
+    Ok(cmd)
 }
