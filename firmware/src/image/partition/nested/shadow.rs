@@ -149,9 +149,10 @@ impl Shadows {
     }
 
     fn destroy(&mut self, shadow: Shadow) {
+        // The entry cleared and its LPID flushed first: nothing can walk the tree after that,
+        // so its tables may go back to the heap at once.
         mmu::set_partition(shadow.lpid, 0, 0);
         shadow.tree.destroy(&mut self.memory);
-        mmu::flush_lpid(shadow.lpid);
         self.memory.release();
         if let Some(pool) = LPIDS.lock().as_mut() {
             pool.free(shadow.lpid);
