@@ -17,7 +17,7 @@
 use super::hcall::{Rejection, H_P2, H_P3, H_P4, H_PARAMETER};
 use crate::radix::format::Perms;
 use crate::radix::walk::dsisr;
-use crate::radix::{Access, Attribute, Translation, WalkFault};
+use crate::radix::{Access, Attribute, Translation, WalkFault, GUEST_ADDRESS_LIMIT};
 
 /// Shadow pages are 4 KiB: always a subset of the L1's page, whatever its size.
 pub const SHADOW_PAGE: u64 = 4096;
@@ -185,7 +185,7 @@ pub fn parse_rpt_invalidate(
         return Ok(Invalidation::L1ProcessScoped { pid: id });
     }
     let whole = kind & (rpt_type::PWC | rpt_type::PRT_OR_PAT) != 0;
-    if whole || start >= end || end - start > RANGE_LIMIT {
+    if whole || start >= end || end - start > RANGE_LIMIT || end > GUEST_ADDRESS_LIMIT {
         return Ok(Invalidation::ShadowAll { guest_id: id });
     }
     Ok(Invalidation::ShadowRange {
@@ -219,7 +219,11 @@ pub fn parse_tlb_invalidate(encoding: u64, guest_id: u64, rb: u64) -> Result<Inv
             _ => return Err(Rejection::new(H_P4)),
         };
         let start = rb & !0xfff & !(size - 1);
-        return Ok(Invalidation::ShadowRange { guest_id, start, end: start + size });
+        return Ok(match start.checked_add(size).filter(|&end| end <= GUEST_ADDRESS_LIMIT) {
+            Some(end) => Invalidation::ShadowRange { guest_id, start, end },
+            // Beyond what a tree translates: dropping everything is never wrong.
+            None => Invalidation::ShadowAll { guest_id },
+        });
     }
     Ok(Invalidation::ShadowAll { guest_id })
 }

@@ -169,6 +169,11 @@ fn tlb_invalidate_arguments() {
         Ok(Invalidation::ShadowRange { guest_id: 5, start: 0x4020_0000, end: 0x4040_0000 })
     );
     assert_eq!(parse_tlb_invalidate(2 << 2 | 1, 5, 0), Ok(Invalidation::ShadowAll { guest_id: 5 }));
+    // A page at the very top of the address space (found by the fuzz target): everything.
+    assert_eq!(
+        parse_tlb_invalidate(1, 5, u64::MAX & !0xfff & !(0x7 << 5) | (2 << 5)),
+        Ok(Invalidation::ShadowAll { guest_id: 5 })
+    );
     assert_eq!(parse_tlb_invalidate(0, 5, 0).map_err(|r| r.status), Err(H_P2));
     assert_eq!(parse_tlb_invalidate(3 << 2 | 1, 5, 0).map_err(|r| r.status), Err(H_P2));
     assert_eq!(parse_tlb_invalidate(1, 0, 0).map_err(|r| r.status), Err(H_P3));

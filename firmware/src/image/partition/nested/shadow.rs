@@ -320,12 +320,14 @@ pub fn invalidate(lpar: &Lpar, nested: &NestedLpar, what: Invalidation) -> Resul
     let Shadows { guests, memory, .. } = &mut *shadows;
     // A guest that never ran has no shadow: nothing is cached for it.
     let Some(shadow) = guests.get_mut(&guest_id) else { return Ok(()) };
-    let _ = match what {
-        Invalidation::ShadowRange { start, end, .. } => {
-            shadow.tree.unmap(memory, start, end - start).map(|_| ())
-        }
-        _ => shadow.tree.clear(memory).map(|_| ()),
+    let ranged = match what {
+        Invalidation::ShadowRange { start, end, .. } => shadow.tree.unmap(memory, start, end - start).is_ok(),
+        _ => false,
     };
+    if !ranged {
+        // Everything (also when a range could not be walked: dropping more is never wrong).
+        let _ = shadow.tree.clear(memory);
+    }
     mmu::flush_lpid(shadow.lpid);
     memory.release();
     Ok(())
