@@ -6,6 +6,7 @@ pub mod bench;
 pub mod deps;
 pub mod fuzz;
 pub mod image;
+pub mod l2guest;
 pub mod lpar;
 pub mod nested;
 pub mod payload;

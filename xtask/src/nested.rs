@@ -100,7 +100,18 @@ cmdline = "console=hvc0 oxitest.action={action}"
 /// The partitioned-mode machine booting that LPAR with the L1 initramfs (`l1_initramfs`),
 /// its configuration compiled in `dir`.
 pub fn lpar_machine(p: &Payload, dir: &Path, action: &str, nested_virt: bool) -> Result<Machine, String> {
-    let initramfs = l1_initramfs(p)?;
+    lpar_machine_with(p, &l1_initramfs(p)?, dir, action, nested_virt)
+}
+
+/// [`lpar_machine`] with another L1 initramfs (e.g. `crate::l2guest::l2_qemu_initramfs`).
+pub fn lpar_machine_with(
+    p: &Payload,
+    initramfs: &Path,
+    dir: &Path,
+    action: &str,
+    nested_virt: bool,
+) -> Result<Machine, String> {
+    let initramfs = initramfs.to_path_buf();
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let config = dir.join("nested.toml");
     let text = lpar_config(&p.vmlinux, &initramfs, action, nested_virt);
