@@ -18,14 +18,10 @@ fn kvmtest_lines(output: &str) -> Vec<&str> {
         .collect()
 }
 
-#[test]
-fn kvmtest_passes_under_qemus_own_nested_papr() {
-    let payload = xtask::payload::ensure().expect("payload");
-    let cmd =
-        xtask::nested::pseries_l0_command(&payload, "kvmtest oxitest.cycles=1000").expect("L1 initramfs");
-    let run = run_until(cmd, LIMIT, &mut |out| out.contains("OXITEST done")).expect("qemu starts");
-    eprintln!("--- QEMU pseries ({:.1} s) ---\n{}", run.elapsed.as_secs_f64(), run.output);
-    let lines = kvmtest_lines(&run.output);
+/// All seven checks of `kvmtest` passed.
+#[track_caller]
+fn assert_kvmtest_passed(output: &str) {
+    let lines = kvmtest_lines(output);
     assert!(
         lines.iter().any(|l| l.starts_with("KVMTEST summary passed=7 failed=0")),
         "kvmtest did not pass:\n{}",
@@ -34,6 +30,16 @@ fn kvmtest_passes_under_qemus_own_nested_papr() {
     for check in ["registers", "pages", "remap", "timer", "two-vcpus", "several-guests", "create-delete"] {
         assert!(lines.iter().any(|l| l.starts_with(&format!("KVMTEST {check} ok"))), "{check} missing");
     }
+}
+
+#[test]
+fn kvmtest_passes_under_qemus_own_nested_papr() {
+    let payload = xtask::payload::ensure().expect("payload");
+    let cmd =
+        xtask::nested::pseries_l0_command(&payload, "kvmtest oxitest.cycles=1000").expect("L1 initramfs");
+    let run = run_until(cmd, LIMIT, &mut |out| out.contains("OXITEST done")).expect("qemu starts");
+    eprintln!("--- QEMU pseries ({:.1} s) ---\n{}", run.elapsed.as_secs_f64(), run.output);
+    assert_kvmtest_passed(&run.output);
     // kvm-hv chose the nested API v2 (it says so only when it falls back to v1).
     assert!(!run.output.contains("falling back to nestedv1"), "kvm-hv fell back to nested v1");
     assert!(run.output.contains("OXITEST kvm-modules: kvm_hv"), "kvm-hv not loaded");
@@ -60,15 +66,7 @@ fn run_in_lpar(name: &str, nested_virt: bool, action: &str) -> String {
 #[test]
 fn kvmtest_passes_in_an_oxiboot_lpar_with_nested_virt() {
     let console = run_in_lpar("nested-lpar", true, "kvmtest oxitest.cycles=1000");
-    let lines = kvmtest_lines(&console);
-    assert!(
-        lines.iter().any(|l| l.starts_with("KVMTEST summary passed=7 failed=0")),
-        "kvmtest did not pass:\n{}",
-        lines.join("\n")
-    );
-    for check in ["registers", "pages", "remap", "timer", "two-vcpus", "several-guests", "create-delete"] {
-        assert!(lines.iter().any(|l| l.starts_with(&format!("KVMTEST {check} ok"))), "{check} missing");
-    }
+    assert_kvmtest_passed(&console);
     assert!(console.contains("OXITEST kvm-modules: kvm_hv"), "kvm-hv not loaded");
     assert!(!console.contains("falling back to nestedv1"), "kvm-hv fell back to nested v1");
     // The L1's dmesg has no KVM error (failed VPA registration, failed invalidation, …).

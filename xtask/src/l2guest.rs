@@ -94,15 +94,7 @@ pub fn ensure() -> Result<(Payload, PathBuf), String> {
 /// QEMU's own `pseries` machine as the nested-v2 L0 (`cap-nested-papr=on`) booting the
 /// payload kernel with `initramfs` and the `l2-linux` action: the reference run.
 pub fn qemu_l0_command(p: &Payload, initramfs: &Path) -> Command {
-    let mut cmd = Command::new("qemu-system-ppc64");
-    cmd.args(["-M", "pseries,cap-nested-papr=on,x-vof=on", "-m", "3G", "-smp", "1"])
-        .args(["-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot"])
-        .arg("-kernel")
-        .arg(&p.vmlinux)
-        .arg("-initrd")
-        .arg(initramfs)
-        .args(["-append", &format!("console=hvc0 oxitest.action={ACTION}")]);
-    cmd
+    crate::nested::pseries_l0_command_with(p, initramfs, ACTION, "3G")
 }
 
 /// The L1 action: load KVM, run QEMU with the L2 (its output streamed as `OXITEST l2:`

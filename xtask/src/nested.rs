@@ -128,14 +128,18 @@ pub fn lpar_machine_with(
 /// QEMU's own `pseries` machine as the L0 (`cap-nested-papr=on`), booting the L1 initramfs
 /// with `oxitest.action={action}`: the reference for an oxiboot LPAR.
 pub fn pseries_l0_command(p: &Payload, action: &str) -> Result<Command, String> {
-    let initramfs = l1_initramfs(p)?;
+    Ok(pseries_l0_command_with(p, &l1_initramfs(p)?, action, "2G"))
+}
+
+/// [`pseries_l0_command`] with another L1 initramfs and `memory` for the L1.
+pub fn pseries_l0_command_with(p: &Payload, initramfs: &Path, action: &str, memory: &str) -> Command {
     let mut cmd = Command::new("qemu-system-ppc64");
-    cmd.args(["-M", "pseries,cap-nested-papr=on,x-vof=on", "-m", "2G", "-smp", "1"])
+    cmd.args(["-M", "pseries,cap-nested-papr=on,x-vof=on", "-m", memory, "-smp", "1"])
         .args(["-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot"])
         .arg("-kernel")
         .arg(&p.vmlinux)
         .arg("-initrd")
-        .arg(&initramfs)
+        .arg(initramfs)
         .args(["-append", &format!("console=hvc0 oxitest.action={action}")]);
-    Ok(cmd)
+    cmd
 }

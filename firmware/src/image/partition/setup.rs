@@ -270,7 +270,7 @@ fn leak(v: Vec<u8>) -> &'static [u8] {
 }
 
 /// Page-table memory from the firmware heap (which holds the hypervisor memory).
-struct HeapTables;
+pub(super) struct HeapTables;
 
 impl TableMemory for HeapTables {
     fn read_u64(&self, pa: u64) -> Option<u64> {

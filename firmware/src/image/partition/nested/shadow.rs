@@ -9,6 +9,7 @@
 use super::NestedLpar;
 use crate::image::partition::lpar::Lpar;
 use crate::image::partition::mmu;
+use crate::image::partition::setup::HeapTables;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use log::warn;
@@ -59,26 +60,18 @@ struct AccountedTables {
 
 impl TableMemory for AccountedTables {
     fn read_u64(&self, pa: u64) -> Option<u64> {
-        // SAFETY: table addresses come from `alloc_table` (heap memory this module owns).
-        Some(u64::from_be(unsafe { core::ptr::read_volatile(pa as *const u64) }))
+        HeapTables.read_u64(pa)
     }
     fn write_u64(&mut self, pa: u64, value: u64) -> bool {
-        // SAFETY: as above.
-        unsafe { core::ptr::write_volatile(pa as *mut u64, value.to_be()) };
-        true
+        HeapTables.write_u64(pa, value)
     }
     fn alloc_table(&mut self, bytes: u64) -> Option<u64> {
         if self.in_use + bytes > self.max {
             return None;
         }
-        let layout = core::alloc::Layout::from_size_align(bytes as usize, bytes as usize).ok()?;
-        // SAFETY: non-zero size.
-        let p = unsafe { alloc::alloc::alloc_zeroed(layout) };
-        if p.is_null() {
-            return None;
-        }
+        let pa = HeapTables.alloc_table(bytes)?;
         self.in_use += bytes;
-        Some(p as u64)
+        Some(pa)
     }
     fn free_table(&mut self, pa: u64, bytes: u64) {
         self.in_use = self.in_use.saturating_sub(bytes);
@@ -90,11 +83,8 @@ impl AccountedTables {
     /// Gives back the tables freed since the last flush (call after `tlbie` for their LPID).
     fn release(&mut self) {
         for (pa, bytes) in self.pending.drain(..) {
-            if let Ok(layout) = core::alloc::Layout::from_size_align(bytes as usize, bytes as usize) {
-                // SAFETY: allocated by `alloc_table` with this layout, no longer referenced by
-                // any table, and its LPID's cached walks were flushed.
-                unsafe { alloc::alloc::dealloc(pa as *mut u8, layout) };
-            }
+            // No table references it any more and its LPID's cached walks were flushed.
+            HeapTables.free_table(pa, bytes);
         }
     }
 }
