@@ -129,6 +129,7 @@ fn l1_action() -> String {
 /// Builds `target/payloads/l2-linux-l1-initramfs.cpio` (see the module documentation),
 /// fetching QEMU and its libraries the first time.
 pub fn l2_qemu_initramfs(p: &Payload) -> Result<PathBuf, String> {
+    let _building = crate::nested::build_lock();
     let cache = crate::payload::cache_dir();
     let busybox = oxiboot_payloads::ensure_busybox(&cache).map_err(|e| e.to_string())?;
     let kernel = oxiboot_payloads::ensure_kernel(&cache).map_err(|e| e.to_string())?;

@@ -34,6 +34,13 @@ pub fn build_kvmtest() -> Result<PathBuf, String> {
     Ok(kvmtest_path())
 }
 
+/// Serializes the building of L1 initramfs images: tests running in parallel build the same
+/// files (each written beside its place and renamed into it).
+pub(crate) fn build_lock() -> std::sync::MutexGuard<'static, ()> {
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    BUILDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The shell of the `kvmtest` action: load KVM, show what it said, run the program.
 const KVMTEST_ACTION: &str = "insmod /lib/modules/kvm.ko\n\
      insmod /lib/modules/kvm-hv.ko\n\
@@ -45,6 +52,7 @@ const KVMTEST_ACTION: &str = "insmod /lib/modules/kvm.ko\n\
 /// Builds `target/payloads/kvm-l1-initramfs.cpio`: the test initramfs plus `kvm.ko`,
 /// `kvm-hv.ko` and `kvmtest` (which must have been built).
 pub fn l1_initramfs(p: &Payload) -> Result<PathBuf, String> {
+    let _building = build_lock();
     let cache = crate::payload::cache_dir();
     let busybox = oxiboot_payloads::ensure_busybox(&cache).map_err(|e| e.to_string())?;
     let mut image = oxiboot_payloads::TestInitramfs::new(&busybox).map_err(|e| e.to_string())?;
