@@ -189,10 +189,15 @@ pub fn parse_stanzas(text: &str) -> Vec<PackageStanza> {
 
 /// All versions of `package` for [`ARCH`] apt knows about (empty if none).
 pub fn show(package: &str) -> Result<Vec<PackageStanza>, Error> {
+    show_for(package, ARCH)
+}
+
+/// All versions of `package` for `architecture` (`ppc64el`, or `all`) apt knows about.
+pub fn show_for(package: &str, architecture: &str) -> Result<Vec<PackageStanza>, Error> {
     let mut command = Command::new("apt-cache");
-    command.args(["show", &format!("{package}:{ARCH}")]).env("LC_ALL", "C");
+    command.args(["show", &format!("{package}:{architecture}")]).env("LC_ALL", "C");
     match run_text(&mut command) {
-        Ok(text) => Ok(parse_stanzas(&text).into_iter().filter(|s| s.architecture == ARCH).collect()),
+        Ok(text) => Ok(parse_stanzas(&text).into_iter().filter(|s| s.architecture == architecture).collect()),
         // apt-cache exits non-zero for an unknown package.
         Err(Error::Command { output, .. })
             if output.contains("No packages found") || output.contains("Unable to locate") =>
@@ -250,16 +255,21 @@ pub fn pinned_dependencies(depends: &str) -> Vec<(String, String)> {
 /// Downloads `package=version` for [`ARCH`] into `dir` (created if needed) and returns the
 /// `.deb`'s path.
 pub fn download(package: &str, version: &str, dir: &Path) -> Result<PathBuf, Error> {
+    download_for(package, ARCH, version, dir)
+}
+
+/// [`download`] for `architecture` (`ppc64el`, or `all`).
+pub fn download_for(package: &str, architecture: &str, version: &str, dir: &Path) -> Result<PathBuf, Error> {
     let staging = dir.join(format!(".download-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, "creating", e))?;
     let mut command = Command::new("apt-get");
-    command.args(["download", "-q", &format!("{package}:{ARCH}={version}")]).current_dir(&staging);
+    command.args(["download", "-q", &format!("{package}:{architecture}={version}")]).current_dir(&staging);
     if is_root() {
         // Root downloads into a directory `_apt` may not reach; say so instead of a warning.
         command.args(["-o", "APT::Sandbox::User=root"]);
     }
-    eprintln!("payloads: apt-get download {package}:{ARCH}={version}");
+    eprintln!("payloads: apt-get download {package}:{architecture}={version}");
     run_capture(&mut command)?;
     let debs: Vec<PathBuf> = std::fs::read_dir(&staging)
         .map_err(|e| Error::io(&staging, "listing", e))?

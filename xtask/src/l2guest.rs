@@ -7,9 +7,9 @@
 //! never installed): `qemu-system-ppc` (ppc64el, the newest apt knows: 10.x from
 //! bookworm-backports), `qemu-system-data` of the same version (for `vof.bin`), and the library
 //! packages that provide the binary's shared libraries. Those are found from the ELF files
-//! themselves: the `DT_NEEDED` sonames of the binary and, recursively, of every library found,
-//! looked up in the packages fetched so far; the packages named in the `Depends` fields of the
-//! packages in use are fetched until every soname is found. Only the packages that provide a
+//! themselves (read with `goblin`): the `DT_NEEDED` sonames of the binary and, recursively, of
+//! every library found, looked up in the packages fetched so far; the packages named in the
+//! `Depends` fields of the packages in use are fetched until every soname is found. Only the packages that provide a
 //! file are kept, listed in `target/payloads/l2guest/packages.txt`; with that list present and
 //! unpacked, no apt command runs.
 //!
@@ -349,36 +349,19 @@ fn fetch(
     architecture: &str,
     version: Option<&str>,
 ) -> Result<Option<Unpacked>, String> {
-    let mut show = Command::new("apt-cache");
-    show.args(["show", &format!("{package}:{architecture}")]).env("LC_ALL", "C");
-    let output = show.output().map_err(|e| format!("apt-cache show {package}: {e}"))?;
-    let stanzas: Vec<apt::PackageStanza> = apt::parse_stanzas(&String::from_utf8_lossy(&output.stdout))
+    let stanzas: Vec<apt::PackageStanza> = apt::show_for(package, architecture)
+        .map_err(|e| e.to_string())?
         .into_iter()
-        .filter(|s| s.architecture == architecture && version.is_none_or(|v| s.version == v))
+        .filter(|s| version.is_none_or(|v| s.version == v))
         .collect();
     let Some(stanza) = apt::newest(stanzas, |s| &s.version).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
     let file_version = apt::version_for_file_name(&stanza.version);
     let debs = dir.join("debs");
-    let deb = debs.join(format!("{package}_{file_version}_{architecture}.deb"));
+    let mut deb = debs.join(format!("{package}_{file_version}_{architecture}.deb"));
     if !deb.is_file() {
-        std::fs::create_dir_all(&debs).map_err(|e| format!("{}: {e}", debs.display()))?;
-        let spec = format!("{package}:{architecture}={}", stanza.version);
-        eprintln!("l2guest: apt-get download {spec}");
-        let mut download = Command::new("apt-get");
-        download.args(["download", "-q", &spec]).current_dir(&debs);
-        if apt::is_root() {
-            download.args(["-o", "APT::Sandbox::User=root"]);
-        }
-        let out = download.output().map_err(|e| format!("apt-get download {spec}: {e}"))?;
-        if !out.status.success() || !deb.is_file() {
-            return Err(format!(
-                "apt-get download {spec} failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
+        deb = apt::download_for(package, architecture, &stanza.version, &debs).map_err(|e| e.to_string())?;
     }
     let extracted = format!("pkgs/{package}_{file_version}");
     if !dir.join(&extracted).is_dir() {
@@ -485,68 +468,13 @@ struct ElfDynamic {
     needed: Vec<String>,
 }
 
-/// Reads `PT_INTERP` and the `DT_NEEDED` entries of a 64-bit little-endian ELF file.
+/// Reads `PT_INTERP` and the `DT_NEEDED` entries of an ELF file (through `goblin`).
 fn elf_dynamic(bytes: &[u8]) -> Result<ElfDynamic, String> {
-    const PT_LOAD: u32 = 1;
-    const PT_DYNAMIC: u32 = 2;
-    const PT_INTERP: u32 = 3;
-    const DT_NEEDED: u64 = 1;
-    const DT_STRTAB: u64 = 5;
-    let u16_at = |o: usize| bytes.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let u32_at = |o: usize| bytes.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default()));
-    let u64_at = |o: usize| bytes.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
-    if bytes.len() < 64 || bytes[..4] != *b"\x7fELF" || bytes[4] != 2 || bytes[5] != 1 {
-        return Err("not a 64-bit little-endian ELF file".into());
-    }
-    let truncated = || "truncated ELF file".to_string();
-    let phoff = u64_at(0x20).ok_or_else(truncated)? as usize;
-    let phentsize = usize::from(u16_at(0x36).ok_or_else(truncated)?);
-    let phnum = usize::from(u16_at(0x38).ok_or_else(truncated)?);
-    // (type, offset, vaddr, filesz) of each program header.
-    let mut headers = Vec::new();
-    for i in 0..phnum {
-        let h = phoff + i * phentsize;
-        let field = |o: usize| u64_at(h + o).ok_or_else(truncated);
-        headers.push((u32_at(h).ok_or_else(truncated)?, field(8)?, field(16)?, field(32)?));
-    }
-    let c_string = |offset: usize| -> Result<String, String> {
-        let tail = bytes.get(offset..).ok_or_else(truncated)?;
-        let end = tail.iter().position(|&b| b == 0).ok_or_else(truncated)?;
-        Ok(String::from_utf8_lossy(&tail[..end]).into_owned())
-    };
-    let mut out = ElfDynamic::default();
-    if let Some(&(_, offset, _, _)) = headers.iter().find(|h| h.0 == PT_INTERP) {
-        out.interpreter = Some(c_string(offset as usize)?);
-    }
-    let Some(&(_, dynamic, _, size)) = headers.iter().find(|h| h.0 == PT_DYNAMIC) else {
-        return Ok(out); // static
-    };
-    let mut strtab = None;
-    let mut needed = Vec::new();
-    for entry in (dynamic..dynamic + size).step_by(16) {
-        let tag = u64_at(entry as usize).ok_or_else(truncated)?;
-        let value = u64_at(entry as usize + 8).ok_or_else(truncated)?;
-        match tag {
-            0 => break,
-            DT_NEEDED => needed.push(value),
-            DT_STRTAB => strtab = Some(value),
-            _ => {}
-        }
-    }
-    if needed.is_empty() {
-        return Ok(out);
-    }
-    let strtab = strtab.ok_or("DT_NEEDED without DT_STRTAB")?;
-    // DT_STRTAB is an address: find the file offset through the segment that loads it.
-    let (_, offset, vaddr, _) = headers
-        .iter()
-        .find(|&&(kind, _, vaddr, filesz)| kind == PT_LOAD && (vaddr..vaddr + filesz).contains(&strtab))
-        .ok_or("DT_STRTAB outside every PT_LOAD segment")?;
-    let strtab = (strtab - vaddr + offset) as usize;
-    for name in needed {
-        out.needed.push(c_string(strtab + name as usize)?);
-    }
-    Ok(out)
+    let elf = goblin::elf::Elf::parse(bytes).map_err(|e| e.to_string())?;
+    Ok(ElfDynamic {
+        interpreter: elf.interpreter.map(str::to_string),
+        needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
+    })
 }
 
 #[cfg(test)]

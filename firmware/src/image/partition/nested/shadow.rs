@@ -14,7 +14,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use log::warn;
 use oxiboot::exception::ExceptionFrame;
-use oxiboot_hv::nested::hcall::{Rejection, H_NOT_ENOUGH_RESOURCES};
+use oxiboot_hv::nested::hcall::{Rejection, DELETE_FLAG_ALL_GUESTS, H_NOT_ENOUGH_RESOURCES};
 use oxiboot_hv::nested::registry::PageTableUsage;
 use oxiboot_hv::nested::shadow::{
     fault_access, fault_decision, unknown_guest, Invalidation, LpidPool, ShadowFault,
@@ -106,7 +106,7 @@ impl Shadows {
 
     /// Whether an `H_GUEST_DELETE(flags, guest)` would delete a guest one of whose vCPUs runs.
     pub fn deleting_running(&self, flags: u64, guest_id: u64) -> bool {
-        let all = flags & (1 << 63) != 0;
+        let all = flags & DELETE_FLAG_ALL_GUESTS != 0;
         self.running.iter().any(|&(guest, _)| all || guest == guest_id)
     }
 

@@ -187,7 +187,6 @@ pub fn exit_to_l1(
     let l2_registers = capture();
     let l2_dec = mfspr::<{ num::DEC }>();
     let hfscr = mfspr::<{ num::HFSCR }>();
-    let (srr0, srr1) = (mfspr::<{ num::SRR0 }>(), mfspr::<{ num::SRR1 }>());
     save_vectors(&mut run.l2_vectors);
     let mut registry = nested.registry.lock();
     if let Some(l2) = registry.vcpu_mut(guest_id, vcpu_id) {
@@ -200,8 +199,8 @@ pub fn exit_to_l1(
         l2.cfar = f.cfar;
         l2.nia = nia;
         l2.msr = msr;
-        l2.srr0 = srr0;
-        l2.srr1 = srr1;
+        l2.srr0 = f.srr0;
+        l2.srr1 = f.srr1;
         l2_registers.save_to_l2(l2);
         run.l2_vectors.save_to_l2(l2);
         l2.dec_expiry_tb = decrementer_expiry(l2_dec, tb, run.large_dec);
