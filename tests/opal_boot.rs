@@ -130,8 +130,29 @@ fn skiboot_passes_the_same_user_space_checks() {
     let p = payload();
     let skiboot = std::path::Path::new(SKIBOOT);
     assert!(skiboot.exists(), "{SKIBOOT} is missing (Debian's qemu-system-data ships it)");
-    user_space_checks(&boot_with(skiboot, direct(&p, "")), 8, "OPAL v");
-    user_space_checks(&boot_with(skiboot, Machine { sockets: 2, ..direct(&p, "") }), 16, "OPAL v");
+    user_space_checks(&skiboot_run(skiboot, direct(&p, "")), 8, "OPAL v");
+    user_space_checks(&skiboot_run(skiboot, Machine { sockets: 2, ..direct(&p, "") }), 16, "OPAL v");
+}
+
+/// A skiboot boot, tried again (up to three times) only when skiboot's own RTC got stuck.
+/// Under QEMU, about one skiboot boot in six never completes an `OPAL_RTC_READ`: its IPMI
+/// (Intelligent Platform Management Interface) time request answers `OPAL_BUSY_EVENT`
+/// forever, so `hwclock` sits in the kernel and the `rtc` check reports "still running".
+/// That is the reference firmware's fault, not the kernel's; every other failure counts.
+fn skiboot_run(skiboot: &std::path::Path, machine: Machine) -> Run {
+    let mut run = boot_with(skiboot, machine.clone());
+    for _ in 1..3 {
+        let rtc_stuck = parse_console(&run.output)
+            .first()
+            .and_then(|r| r.block("rtc"))
+            .is_some_and(|b| b.lines.iter().any(|l| l.starts_with("still running after")));
+        if !rtc_stuck {
+            break;
+        }
+        eprintln!("skiboot's RTC got stuck (a known skiboot-under-QEMU hang); booting it again");
+        run = boot_with(skiboot, machine.clone());
+    }
+    run
 }
 
 /// A private copy of a flash image made from `layout` (the tests write to their flash).

@@ -28,6 +28,26 @@ oxitest_run() {
     return $status
 }
 
+# oxitest_within SECONDS COMMAND [ARGS...]: runs COMMAND and returns its status, or returns
+# 124 after SECONDS if it is still running. Unlike `timeout`, this also bounds a command stuck
+# in the kernel where no signal reaches it (such as a firmware call the kernel retries
+# forever); the stuck process is left behind and the script goes on.
+oxitest_within() {
+    local seconds="$1" pid waited=0
+    shift
+    "$@" &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -ge "$seconds" ]; then
+            echo "still running after $seconds s"
+            return 124
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    wait "$pid"
+}
+
 # oxitest_msglog LINES: the first LINES lines of the firmware's OPAL message log.
 oxitest_msglog() {
     [ -r /sys/firmware/opal/msglog ] || { echo "absent"; return 1; }

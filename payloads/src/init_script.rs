@@ -96,7 +96,7 @@ impl InitScript {
             ("interrupts-1", "cat /proc/interrupts"),
             ("interrupts-2", "oxitest_wake_every_cpu && sleep 1 && cat /proc/interrupts"),
             ("date", "date -u '+%Y-%m-%dT%H:%M:%SZ'"),
-            ("rtc", "timeout 5 hwclock -r -u"),
+            ("rtc", "oxitest_within 10 hwclock -r -u"),
             ("opal-msglog", "oxitest_msglog 20"),
             ("nvram-size", "oxitest_nvram_size"),
             ("nvram-partitions", "oxitest_nvram_partitions"),
@@ -335,6 +335,7 @@ mod tests {
         for function in [
             "oxitest_param()",
             "oxitest_run()",
+            "oxitest_within()",
             "oxitest_msglog()",
             "oxitest_nvram_size()",
             "oxitest_nvram_partitions()",
@@ -344,6 +345,27 @@ mod tests {
         ] {
             assert!(HELPERS.contains(function), "{function}");
         }
+    }
+
+    /// Runs `oxitest_within` in the host's `sh`: a quick command gives its own status, one
+    /// that outlives the bound gives 124 at the bound, without waiting for it.
+    #[test]
+    fn within_bounds_a_command_that_does_not_finish() {
+        let run = |body: &str| {
+            let script = format!("{HELPERS}\n{body}");
+            let started = std::time::Instant::now();
+            let out = std::process::Command::new("sh").args(["-c", &script]).output().expect("sh runs");
+            (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), started.elapsed())
+        };
+        let (status, stdout, _) = run("oxitest_within 5 sh -c 'echo quick; exit 3'");
+        assert_eq!((status, stdout.as_str()), (Some(3), "quick\n"));
+        // The stuck command keeps its output open, so it goes elsewhere: the test reads to the end.
+        let (status, stdout, took) = run("oxitest_within 1 sleep 30 > /dev/null 2>&1");
+        assert_eq!(status, Some(124));
+        assert_eq!(stdout, "");
+        assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+        let (status, stdout, _) = run("oxitest_within 1 sleep 30 > /dev/null 2>&1; echo \"after $?\"");
+        assert_eq!((status, stdout.as_str()), (Some(0), "after 124\n"));
     }
 
     /// Parses the script with the host's `sh -n` (syntax only; nothing runs).
