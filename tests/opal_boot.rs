@@ -8,7 +8,7 @@ use oxiboot_payloads::report::{parse_console, BootReport};
 use std::path::PathBuf;
 use std::time::Duration;
 use xtask::payload::{self, Payload};
-use xtask::qemu::{run_bounded, Machine, Run};
+use xtask::qemu::{run_bounded, run_driven, Drive, Machine, Run};
 
 /// Bound for one run; a Linux boot under TCG takes 15–40 s on a 2-core host.
 const LIMIT: Duration = Duration::from_secs(420);
@@ -226,6 +226,65 @@ fn corrupt_bootkernel_is_refused() {
     assert_eq!(run.status.and_then(|s| s.code()), Some(1), "the machine must stop");
 }
 
+/// A flash image made from `layout` (after the flash size line) as `target/test-{name}.pnor`.
+fn flash_from(layout: &str, name: &str) -> PathBuf {
+    let layout = oxiboot_pnor::parse_layout(&format!("flash-size 64M\nblock-size 4K\n{layout}"), &mut |f| {
+        std::fs::read(f).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    let path = xtask::root().join(format!("target/test-{name}.pnor"));
+    std::fs::write(&path, oxiboot_pnor::create_image(&layout).unwrap()).unwrap();
+    path
+}
+
+/// A broken partition table (its magic overwritten) or an image cut short: the firmware says
+/// what is wrong with the flash, boots nothing from it and powers the machine off.
+#[test]
+fn a_broken_or_truncated_flash_boots_nothing() {
+    let p = payload();
+    let good = flash(&p, "table", true);
+    let image = std::fs::read(&good).unwrap();
+    let mut broken = image.clone();
+    broken[0] ^= 0x01; // the first byte of the table's magic ("PART")
+    let truncated = image[..image.len() / 2].to_vec();
+    for (name, bytes, complaint) in [
+        ("broken-table", broken, "flash: unusable: partition table: no partition table: magic is 0x51415254"),
+        ("truncated", truncated, "flash: unusable: partition table:"),
+    ] {
+        let pnor = xtask::root().join(format!("target/test-{name}.pnor"));
+        std::fs::write(&pnor, bytes).unwrap();
+        let run = boot(Machine { pnor: Some(pnor), ..Machine::default() });
+        expect(&run, complaint);
+        expect(&run, "no payload to boot");
+        assert!(!run.output.contains("Linux version"), "{name}: something was booted");
+        exited_cleanly(&run);
+    }
+}
+
+/// A bit flipped in an ECC-protected BOOTKERNEL is corrected and named on the console (here
+/// the "kernel" is not one, so after loading it the firmware still refuses to boot it).
+#[test]
+fn ecc_corrections_on_the_flash_are_reported() {
+    let dir = xtask::root().join("target");
+    let not_a_kernel = dir.join("test-ecc-not-a-kernel.bin");
+    std::fs::write(&not_a_kernel, b"not a kernel, but carried with ECC\n".repeat(100)).unwrap();
+    let layout = format!(
+        "partition BOOTKERNEL size=64K flags=read-only,ecc kernel={0} initramfs={0}\n",
+        not_a_kernel.display()
+    );
+    let pnor = flash_from(&layout, "ecc");
+    let mut image = std::fs::read(&pnor).unwrap();
+    // BOOTKERNEL's raw data starts at 0x1000: 9-byte words, 8 data bytes then the ECC byte.
+    let flipped = 0x1000 + 9 * 20 + 3;
+    image[flipped] ^= 0x10;
+    std::fs::write(&pnor, &image).unwrap();
+    let run = boot(Machine { pnor: Some(pnor), ..Machine::default() });
+    expect(&run, &format!("flash: BOOTKERNEL: corrected a flipped bit (bit 4 of the data byte at flash offset {flipped:#x})"));
+    expect(&run, "flash: BOOTKERNEL: 1 single-bit ECC error(s) corrected");
+    expect(&run, "not an ELF file (bad magic)");
+    assert_eq!(run.status.and_then(|s| s.code()), Some(1), "the machine must stop");
+}
+
 #[test]
 fn garbage_instead_of_a_kernel_is_refused() {
     let garbage = xtask::root().join("target/test-not-a-kernel.bin");
@@ -235,4 +294,37 @@ fn garbage_instead_of_a_kernel_is_refused() {
     expect(&run, "refusing to boot the payload at 0x20000000: not an ELF file (bad magic)");
     assert!(!run.output.contains("Linux version"));
     assert_eq!(run.status.and_then(|s| s.code()), Some(1));
+}
+
+/// A user at the console: the `shell` action gives a busybox shell on `hvc0`; what is typed on
+/// QEMU's serial port reaches it (the firmware polls the UART and hands the bytes to Linux
+/// through `OPAL_CONSOLE_READ`), its answer comes back, and `exit` ends the action with a
+/// power-off.
+#[test]
+fn the_console_takes_input_at_a_shell() {
+    let p = payload();
+    let machine = direct(&p, "oxitest.action=shell");
+    let mut typed = 0;
+    let run = run_driven(machine.command(&image()), LIMIT, &mut |console| {
+        let Some(at) = console.find("OXITEST action=shell") else { return Drive::Wait };
+        let shell = &console[at..];
+        // The shell's prompt ends in "# "; type once it is there, then wait for the answer.
+        match typed {
+            0 if shell.contains("# ") => {
+                typed = 1;
+                Drive::Type(b"echo typed-$((6*7))\n".to_vec())
+            }
+            1 if shell.lines().any(|l| l == "typed-42") => {
+                typed = 2;
+                Drive::Type(b"exit\n".to_vec())
+            }
+            _ => Drive::Wait,
+        }
+    })
+    .expect("qemu-system-ppc64 starts");
+    eprintln!("--- QEMU ({:.1} s, status {:?}) ---\n{}", run.elapsed.as_secs_f64(), run.status, run.output);
+    // The echo of the typed line shows "$((6*7))"; only the shell's own output reads 42.
+    assert!(run.output.contains("echo typed-$((6*7))"), "the typed line was not echoed");
+    assert!(run.output.lines().any(|l| l == "typed-42"), "the shell did not run the typed line");
+    exited_cleanly(&run);
 }

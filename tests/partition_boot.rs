@@ -11,7 +11,7 @@ use oxiboot_payloads::report::{parse_console, BootReport};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use xtask::payload::{self, Payload};
-use xtask::qemu::{run_bounded, run_until, Machine};
+use xtask::qemu::{run_bounded, run_driven, run_until, Drive, Machine};
 
 /// Bound for one run: two Linux boots under TCG on a 2-core host take well under two
 /// minutes; the limit leaves room for a slow CI machine.
@@ -240,6 +240,146 @@ fn an_lpar_whose_image_is_missing_does_not_start() {
     assert!(run.output.contains("was not loaded (QEMU -kernel or -initrd) (LPAR not started)"));
     assert!(run.output.contains("LPAR 2 \"svc\": console: no UART at I/O port 0x2f8 (LPAR not started)"));
     assert!(run.output.contains("partitioned mode: no LPAR can start; staying in firmware mode"));
+}
+
+/// Two LPARs with a shell each, one on the multiplexed firmware console (`host1`, restart
+/// `on-crash`), one on a UART of its own (`svc`, restart `never`), the UART a pair of FIFOs.
+fn shell_lpars(p: &Payload) -> String {
+    two_lpars(p)
+        .replace(
+            "oxitest.action=lpar-host oxitest.probe=0x80000000 oxitest.alive-seconds=15",
+            "oxitest.action=shell",
+        )
+        .replace("oxitest.action=reboot", "oxitest.action=shell")
+        .replace("console = \"vty\"\n", "console = \"vty\"\nrestart = \"on-crash\"\n")
+}
+
+/// The test's end of a QEMU `-serial pipe:` port: QEMU reads `PATH.in` and writes `PATH.out`.
+struct SerialPipe {
+    keys: std::fs::File,
+    output: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl SerialPipe {
+    fn create(path: &Path) -> SerialPipe {
+        use std::io::Read;
+        for end in ["in", "out"] {
+            let fifo = path.with_extension(end);
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+            assert!(made.success(), "mkfifo {}", fifo.display());
+        }
+        // Read and write opens of a FIFO do not wait for the other end, so QEMU may start later.
+        let open = |end: &str| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path.with_extension(end))
+                .expect("FIFO opens")
+        };
+        let (keys, mut screen) = (open("in"), open("out"));
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = screen.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().expect("output lock").extend_from_slice(&buf[..n]);
+            }
+        });
+        SerialPipe { keys, output }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().expect("output lock")).replace('\r', "")
+    }
+
+    fn type_line(&mut self, line: &str) {
+        use std::io::Write;
+        self.keys.write_all(format!("{line}\n").as_bytes()).expect("typing on the UART");
+    }
+}
+
+/// Input reaches each kind of LPAR console, and a crash follows the restart policy: typed
+/// lines run in `host1`'s shell (multiplexed console, QEMU's stdin) and in `svc`'s (its own
+/// UART); then both kernels crash (sysrq `c`, which ends in `ibm,os-term`): `host1`
+/// (`on-crash`) boots again and takes input again, `svc` (`never`) stays off.
+#[test]
+fn lpar_consoles_take_input_and_crashes_follow_the_restart_policy() {
+    let p = payload();
+    let dir = workdir("consoles");
+    let blob = compile_config(&dir, "lpars.toml", &shell_lpars(&p));
+    let pnor = dir.join("oxiboot.pnor");
+    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let mut svc = SerialPipe::create(&dir.join("svc"));
+    let mut machine = xtask::lpar::partitioned_flash_machine(&p, &pnor);
+    machine.extra.extend(["-serial".into(), format!("pipe:{}", dir.join("svc").display())]);
+
+    // Steps: 0 wait for both shells; 1 wait for both answers; 2 wait for host1's second
+    // shell and svc to stay off; 3 wait for host1's answer; then power host1 off.
+    let mut step = 0;
+    let prompt_after = |text: &str, from: usize| text.get(from..).is_some_and(|t| t.contains("# "));
+    let mut host1_second_boot = 0;
+    let run = run_driven(machine.command(&image()), LIMIT, &mut |console| {
+        let host1 = lpar_lines(console, "[host1] ");
+        let svc_text = svc.text();
+        match step {
+            0 if host1.contains("OXITEST action=shell")
+                && console.contains("[host1] / # ")
+                && svc_text.find("OXITEST action=shell").is_some_and(|at| prompt_after(&svc_text, at)) =>
+            {
+                step = 1;
+                svc.type_line("echo uart-$((6*7))");
+                Drive::Type(b"echo vty-$((6*7))\n".to_vec())
+            }
+            1 if host1.lines().any(|l| l == "vty-42") && svc_text.lines().any(|l| l == "uart-42") => {
+                step = 2;
+                svc.type_line("echo c > /proc/sysrq-trigger");
+                Drive::Type(b"echo c > /proc/sysrq-trigger\n".to_vec())
+            }
+            2 => match console.find("lpar 1 \"host1\": boot #2") {
+                Some(at)
+                    if console[at..].contains("[host1] / # ")
+                        && console.contains("lpar 2 \"svc\": stays off") =>
+                {
+                    step = 3;
+                    host1_second_boot = at;
+                    Drive::Type(b"echo again-$((6*7))\n".to_vec())
+                }
+                _ => Drive::Wait,
+            },
+            3 if lpar_lines(&console[host1_second_boot..], "[host1] ").lines().any(|l| l == "again-42") => {
+                step = 4;
+                Drive::Type(b"poweroff -f\n".to_vec())
+            }
+            _ => Drive::Wait,
+        }
+    })
+    .expect("qemu-system-ppc64 starts");
+    let svc_text = svc.text();
+    eprintln!(
+        "--- firmware console ({:.1} s, status {:?}) ---\n{}\n--- svc's UART ---\n{svc_text}",
+        run.elapsed.as_secs_f64(),
+        run.status,
+        run.output
+    );
+    let console = &run.output;
+    let host1 = lpar_lines(console, "[host1] ");
+    assert!(host1.lines().any(|l| l == "vty-42"), "host1's shell did not run the typed line");
+    assert!(svc_text.lines().any(|l| l == "uart-42"), "svc's shell did not run the line typed on its UART");
+    assert!(!svc_text.contains("vty-") && !host1.contains("uart-"), "input went to the wrong LPAR");
+    // Both crashed through ibm,os-term; the policies decided.
+    for lpar in ["lpar 1 \"host1\"", "lpar 2 \"svc\""] {
+        assert!(console.contains(&format!("{lpar}: os-term")), "{lpar}: no os-term");
+    }
+    assert!(console.contains("lpar 2 \"svc\": stays off (restart policy \"never\")"), "svc was restarted");
+    assert!(console.contains("lpar 1 \"host1\": boot #2"), "host1 was not restarted after its crash");
+    assert!(host1.lines().any(|l| l == "again-42"), "host1's second shell did not take input");
+    assert!(console.contains("lpar 1 \"host1\": stays off (restart policy \"on-crash\")"));
+    assert!(!console.contains("!!!"), "an exception in the hypervisor");
+    // host1 powered off last: every LPAR is off, so the machine powers off and QEMU exits 0.
+    assert!(run.exited_cleanly(), "QEMU ended with {:?} at step {step}", run.status);
 }
 
 /// Guest state survives every kind of exit at any instruction. Under `-icount` (one host

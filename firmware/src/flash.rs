@@ -70,6 +70,9 @@ pub struct LoadedPayload {
 /// length comes from the flash, and the table is read into the heap).
 const MAX_TABLE_LEN: u64 = 1 << 20;
 
+/// Corrected bits named one by one in the log per partition read; a summary gives the count.
+const REPORTED_CORRECTIONS: usize = 8;
+
 /// `len` zero bytes, or `None` if the heap cannot give them.
 fn zeroed(len: usize) -> Option<alloc::vec::Vec<u8>> {
     let mut v = alloc::vec::Vec::new();
@@ -170,7 +173,17 @@ impl<D: FlashDevice> Pnor<D> {
             return Err(FlashError::Access(p.base));
         }
         let mut corrected = 0;
-        ecc::decode_into(&scratch[..raw_len], &mut out[..words * ecc::DATA_BYTES_PER_WORD], &mut |_| {
+        ecc::decode_into(&scratch[..raw_len], &mut out[..words * ecc::DATA_BYTES_PER_WORD], &mut |c| {
+            // Named one by one (the first few; the count says how many in all): a flash
+            // that starts to wear shows where.
+            if corrected < REPORTED_CORRECTIONS {
+                log::warn!(
+                    "flash: {name}: corrected a flipped bit (bit {} of the {} byte at flash offset {:#x})",
+                    c.bit,
+                    if c.in_ecc_byte { "ECC" } else { "data" },
+                    p.base + c.offset as u64
+                );
+            }
             corrected += 1
         })
         .map_err(|e| {
@@ -187,6 +200,9 @@ impl<D: FlashDevice> Pnor<D> {
                 },
             )
         })?;
+        if corrected > 0 {
+            log::warn!("flash: {name}: {corrected} single-bit ECC error(s) corrected");
+        }
         Ok((len, corrected))
     }
 

@@ -128,13 +128,42 @@ pub fn run_bounded(cmd: Command, limit: Duration) -> std::io::Result<Run> {
 
 /// Like [`run_bounded`], but also stops QEMU as soon as `done` returns true for the output so
 /// far (checked every 100 ms); `Run::status` is then `None`.
-pub fn run_until(
+pub fn run_until(cmd: Command, limit: Duration, done: &mut dyn FnMut(&str) -> bool) -> std::io::Result<Run> {
+    run_inner(cmd, limit, false, &mut |output| if done(output) { Drive::Stop } else { Drive::Wait })
+}
+
+/// What a [`run_driven`] driver wants next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drive {
+    /// Keep running; ask again in 100 ms.
+    Wait,
+    /// Type these bytes on the console (QEMU's stdin, the first serial port).
+    Type(Vec<u8>),
+    /// Stop QEMU now (`Run::status` is then `None`).
+    Stop,
+}
+
+/// Runs `cmd` with its stdin as the console's keyboard: every 100 ms `driver` sees the
+/// output so far and says what to type or whether to stop. QEMU is killed after `limit`.
+pub fn run_driven(
+    cmd: Command,
+    limit: Duration,
+    driver: &mut dyn FnMut(&str) -> Drive,
+) -> std::io::Result<Run> {
+    run_inner(cmd, limit, true, driver)
+}
+
+fn run_inner(
     mut cmd: Command,
     limit: Duration,
-    done: &mut dyn FnMut(&str) -> bool,
+    keyboard: bool,
+    driver: &mut dyn FnMut(&str) -> Drive,
 ) -> std::io::Result<Run> {
+    use std::io::Write;
     let start = Instant::now();
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let stdin = if keyboard { Stdio::piped() } else { Stdio::null() };
+    let mut child = cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut keys = child.stdin.take();
     // The console (stdout) and QEMU's own messages (stderr) are kept apart, so a message
     // QEMU prints while the console is mid-line cannot split a console line.
     let streams = [Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new()))];
@@ -173,7 +202,18 @@ pub fn run_until(
         if let Some(status) = child.try_wait()? {
             break Some(status);
         }
-        let finished = done(&text(&streams));
+        let finished = match driver(&text(&streams)) {
+            Drive::Wait => false,
+            Drive::Stop => true,
+            Drive::Type(bytes) => {
+                // QEMU reads its stdin as the serial port's receive line; a write error means
+                // QEMU has gone, which try_wait sees next time.
+                if let Some(keys) = keys.as_mut() {
+                    let _ = keys.write_all(&bytes).and_then(|()| keys.flush());
+                }
+                false
+            }
+        };
         if finished || start.elapsed() >= limit {
             let _ = child.kill();
             let _ = child.wait();

@@ -258,11 +258,8 @@ fn load_from_flash(platform: &Platform) -> Option<Option<(u64, u64)>> {
                 (console::uptime_us() - start) / 1000,
                 p.kernel_len / 1024,
                 p.initramfs_len / 1024,
-                if p.corrected > 0 { " (ECC corrected bits, see above)" } else { "" }
+                if p.corrected > 0 { " (ECC errors corrected, see above)" } else { "" }
             );
-            if p.corrected > 0 {
-                warn!("flash: BOOTKERNEL: {} single-bit ECC errors corrected", p.corrected);
-            }
             Some((p.initramfs_len > 0).then(|| (INITRAMFS_BASE, INITRAMFS_BASE + p.initramfs_len as u64)))
         }
         Err(e) => fatal(format_args!("flash: not booting: {e}")),

@@ -5,7 +5,7 @@
 //! (program, machine check, system reset, an `sc 1` from user space) are delivered to its
 //! OS as the processor would have; doorbells carry requests from other threads.
 
-use super::lpar::{Lpar, StopReason, Vcpu};
+use super::lpar::{Lpar, LparState, StopReason, Vcpu};
 use super::nested::{self, L2Exit};
 use super::run::{self, Leave};
 use super::{hypervisor, mmu, rtas, vty};
@@ -85,6 +85,13 @@ pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
             warn!("{}: unexpected exit {:#x} at {:#x}; stopping the LPAR", lpar.label(), f.vector, f.hsrr0);
             stop_lpar(lpar, vcpu, StopReason::Crash);
         }
+    }
+    // Kicks are sent with a hypervisor doorbell, which QEMU delivers to a guest only while
+    // it has external interrupts enabled: a vCPU spinning with MSR[EE] off (a kernel that
+    // panicked parks its CPUs that way) sees them at its next exit of any kind, at the
+    // latest the far-away hypervisor decrementer.
+    if vcpu.kicks.load(Ordering::Acquire) != 0 || lpar.state() == LparState::Stopping {
+        run::service_kicks(lpar, vcpu);
     }
     deliver_pending(lpar, vcpu, f);
     lpar.stats.hypervisor_ticks.fetch_add(cpu::mftb().wrapping_sub(entered), Ordering::Relaxed);

@@ -76,7 +76,13 @@ fn execute(lpar: &Lpar, vcpu: &Vcpu, request: Request) -> [i32; 8] {
                 len += 1;
             }
             let text = core::str::from_utf8(&buf[..len]).unwrap_or("(not UTF-8)");
-            warn!("{}: os-term: {}", lpar.label(), text.trim_end());
+            // Linux 6.12 passes its message's address where the call takes none
+            // (`rtas_call_unlocked(…, NULL, __pa(buf))`), so its message arrives as address 0.
+            if message == 0 {
+                warn!("{}: os-term (no message: its address is 0)", lpar.label());
+            } else {
+                warn!("{}: os-term: {}", lpar.label(), text.trim_end());
+            }
             stop_lpar(lpar, vcpu, StopReason::Crash)
         }
         Request::StopSelf => {
