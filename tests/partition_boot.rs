@@ -117,11 +117,18 @@ fn ipi_counts(r: &BootReport, cpus: usize) -> (Vec<u64>, Vec<u64>) {
 /// The LPAR saw exactly `cpus` CPUs and about `memory_mib` of memory, and its name and number.
 #[track_caller]
 fn check_cpus_and_memory(r: &BootReport, name: &str, cpus: usize, memory_mib: u64) {
-    assert!(r.userspace_ok && r.done, "{name}: incomplete report {r:?}");
+    assert!(r.done, "{name}: incomplete report {r:?}");
+    check_what_the_lpar_saw(r, name, cpus, memory_mib);
+}
+
+/// Like [`check_cpus_and_memory`], for a boot still running its action (a shell).
+#[track_caller]
+fn check_what_the_lpar_saw(r: &BootReport, name: &str, cpus: usize, memory_mib: u64) {
+    assert!(r.userspace_ok, "{name}: no user space {r:?}");
     assert_eq!(r.value("cpuinfo-processors"), Some(cpus.to_string().as_str()), "{name}");
     assert_eq!(r.value("cpus-online"), Some(format!("0-{}", cpus - 1).as_str()), "{name}");
     assert_eq!(r.value("partition-name"), Some(name));
-    let lpid = if name == "host1" { "00 00 00 01" } else { "00 00 00 02" };
+    let lpid = if matches!(name, "host1" | "web") { "00 00 00 01" } else { "00 00 00 02" };
     assert_eq!(r.value("partition-number").map(str::trim), Some(lpid), "{name}: ibm,partition-no");
     let total = r.block("meminfo").expect("meminfo").lines.iter().find_map(|l| {
         l.strip_prefix("MemTotal:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
@@ -417,14 +424,62 @@ fn an_smp_lpar_boot_is_clean_under_icount() {
     assert!(run.exited_cleanly(), "QEMU exited with {:?}", run.status);
 }
 
-/// The example configuration `cargo xtask run` boots is valid for its machine.
+/// What `cargo xtask run` does by default: the example configuration, compiled into the flash
+/// image's OXICFG, boots both LPARs to a shell on the multiplexed console; typing goes to the
+/// first (`web`) until Ctrl-] 2 moves the focus to `db`.
 #[test]
-fn the_example_configuration_compiles() {
+fn the_example_configuration_boots_both_lpars_and_the_console_switches_between_them() {
     let p = payload();
     xtask::lpar::link_payload(&p).unwrap_or_else(|e| panic!("links: {e}"));
     let dir = workdir("example");
     let config = xtask::root().join(xtask::lpar::EXAMPLE_CONFIG);
-    let resolved = xtask::lpar::compile(&config, &dir.join("oxicfg.bin")).unwrap_or_else(|e| panic!("{e}"));
+    let blob = dir.join("oxicfg.bin");
+    let resolved = xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = resolved.lpars.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["web", "db"]);
+    let pnor = dir.join("oxiboot.pnor");
+    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let machine = xtask::lpar::partitioned_flash_machine(&p, &pnor);
+    let mut step = 0;
+    let run = run_driven(machine.command(&image()), LIMIT, &mut |console| {
+        let shell_up = |name: &str| {
+            lpar_lines(console, &format!("[{name}] ")).lines().any(|l| l.starts_with("Enter 'help'"))
+        };
+        let answered = |name: &str, answer: &str| {
+            lpar_lines(console, &format!("[{name}] ")).lines().any(|l| l == answer)
+        };
+        match step {
+            0 if shell_up("web") && shell_up("db") => {
+                step = 1;
+                Drive::Type(b"echo web-$((6*7))\n".to_vec())
+            }
+            1 if answered("web", "web-42") => {
+                step = 2;
+                // Ctrl-] (0x1d) then 2: the focus moves to the second vty LPAR.
+                Drive::Type(b"\x1d2echo db-$((6*7))\n".to_vec())
+            }
+            2 if answered("db", "db-42") => {
+                step = 3;
+                Drive::Stop
+            }
+            _ => Drive::Wait,
+        }
+    })
+    .expect("qemu-system-ppc64 starts");
+    eprintln!("--- firmware console ({:.1} s) ---\n{}", run.elapsed.as_secs_f64(), run.output);
+    let console = &run.output;
+    assert!(console.contains("bytes from flash partition OXICFG"), "blob not read from the flash");
+    for (name, cpus, mib) in [("web", 8, 2048), ("db", 4, 1024)] {
+        let boots = parse_console(&lpar_lines(console, &format!("[{name}] ")));
+        assert_eq!(boots.len(), 1, "{name} boots once");
+        assert_eq!(boots[0].action.as_deref(), Some("shell"), "{name}");
+        check_what_the_lpar_saw(&boots[0], name, cpus, mib);
+    }
+    let web = lpar_lines(console, "[web] ");
+    let db = lpar_lines(console, "[db] ");
+    assert!(web.lines().any(|l| l == "web-42"), "web's shell did not run the typed line");
+    assert!(db.lines().any(|l| l == "db-42"), "db's shell did not get the typed line after Ctrl-] 2");
+    assert!(!web.contains("db-42") && !db.contains("web-42"), "input went to the wrong LPAR");
+    assert!(!console.contains("!!!"), "an exception in the hypervisor");
+    assert_eq!(step, 3, "the run ended before both shells answered");
 }

@@ -147,6 +147,8 @@ fn test() -> Result<(), String> {
     let start = Instant::now();
     deps::ensure_qemu()?;
     deps::ensure_tool("xz", "xz-utils")?;
+    // OpenPOWER's own flash tool, to check that it reads the images we write.
+    deps::ensure_tool("pflash", "opal-utils")?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     status(fmt, "cargo fmt --check")?;
@@ -166,6 +168,9 @@ fn test() -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).env("OXIBOOT_IMAGE", image_path());
     status(tests, "cargo test")?;
+    let mut interop = cargo();
+    interop.args(["test", "-p", "oxiboot-pnor", "--test", "pflash_interop", "--", "--ignored"]);
+    status(interop, "cargo test (pflash reads our images)")?;
     // Every fuzz target of the repository, briefly (longer runs: cargo xtask fuzz).
     xtask::fuzz::run_all(&root(), FUZZ_SECONDS_IN_TEST)?;
     eprintln!("xtask: all tests passed in {:.0} s", start.elapsed().as_secs_f64());
