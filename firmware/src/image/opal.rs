@@ -80,7 +80,7 @@ fn slot_of(pir: u32) -> Option<&'static PerCpu> {
 static PLATFORM: spin::Once<Platform> = spin::Once::new();
 /// HID0 bits the OS asked for with OPAL_REINIT_CPUS, applied to every thread it starts.
 static HID0_WANTED: AtomicU64 = AtomicU64::new(Hid0::HILE.bits());
-/// NVRAM contents (kept in memory; persisted to flash once flash support lands).
+/// NVRAM contents in memory (written through to the flash NVRAM partition when there is one).
 static NVRAM: spin::Mutex<[u8; NVRAM_SIZE]> = spin::Mutex::new([0; NVRAM_SIZE]);
 /// Largest NVRAM the firmware keeps (the size of OpenPOWER's NVRAM partition).
 pub const NVRAM_SIZE: usize = 576 * 1024;
