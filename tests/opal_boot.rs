@@ -113,7 +113,8 @@ fn debian_kernel_reaches_user_space_with_every_cpu() {
     user_space_checks(&run, 8, OXIBOOT_BANNER);
     expect(&run, "XIVE: 1 controller(s) up");
     // Linux took the native XIVE backend: its IPI source, allocated through OPAL_XIVE_*.
-    let interrupts = &reports(&run, 1)[0].block("interrupts-1").expect("interrupts-1").lines;
+    let report = &reports(&run, 1)[0];
+    let interrupts = &report.block("interrupts-1").expect("interrupts-1").lines;
     assert!(interrupts.iter().any(|l| l.contains("XIVE-IPI")), "{interrupts:?}");
 }
 

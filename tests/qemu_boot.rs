@@ -80,6 +80,23 @@ fn reboot_boots_twice_then_powers_off() {
     expect_clean_power_off(&run);
 }
 
+/// Interrupts really travel through the controllers the firmware programmed: for every
+/// thread, an IPI of chip 0 routed (EAS) to that thread's event queue (END, NVT) and
+/// triggered through its ESB page lands in the queue, on 1 and 2 chips (chip 1's threads
+/// through the forwarding between the controllers). What Linux then uses is the same path.
+#[test]
+fn an_interrupt_reaches_every_threads_xive_queue() {
+    for (sockets, threads) in [(1, 8), (2, 16)] {
+        let run =
+            boot(Machine { sockets, append: Some("oxiboot.selftest=xive".into()), ..Machine::default() });
+        expect(
+            &run,
+            &format!("selftest xive: an interrupt reached the event queue of each of {threads} threads"),
+        );
+        expect_clean_power_off(&run);
+    }
+}
+
 #[test]
 fn unexpected_exception_is_reported_and_stops_only_that_thread() {
     let run = boot(Machine { append: Some("oxiboot.selftest=trap".into()), ..Machine::default() });

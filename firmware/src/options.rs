@@ -5,7 +5,7 @@
 //! | option | values | effect |
 //! | --- | --- | --- |
 //! | `oxiboot.loglevel` | `error`, `warn`, `info`, `debug`, `trace` | console verbosity (default `info`) |
-//! | `oxiboot.selftest` | `reboot`, `trap`, `panic` | reboot once then power off; take an unexpected exception; panic (used by the tests) |
+//! | `oxiboot.selftest` | `reboot`, `trap`, `panic`, `xive` | reboot once then power off; take an unexpected exception; panic; an interrupt to every thread's XIVE queue (used by the tests) |
 
 /// Self-tests the integration tests trigger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,9 @@ pub enum SelfTest {
     Trap,
     /// Panic.
     Panic,
+    /// Send an interrupt through the interrupt controller (XIVE) to every thread's event queue
+    /// and check that it arrived; then boot on.
+    Xive,
 }
 
 /// Options that were understood, and the first token that was not.
@@ -43,6 +46,7 @@ impl<'a> Options<'a> {
                         "reboot" => Some(SelfTest::Reboot),
                         "trap" => Some(SelfTest::Trap),
                         "panic" => Some(SelfTest::Panic),
+                        "xive" => Some(SelfTest::Xive),
                         _ => None,
                     };
                     o.selftest.is_some()
@@ -66,6 +70,7 @@ mod tests {
         let o = Options::parse("console=hvc0 oxiboot.loglevel=debug root=/dev/sda oxiboot.selftest=reboot");
         assert_eq!(o.log_level, log::LevelFilter::Debug);
         assert_eq!(o.selftest, Some(SelfTest::Reboot));
+        assert_eq!(Options::parse("oxiboot.selftest=xive").selftest, Some(SelfTest::Xive));
         assert_eq!(o.unknown, None);
     }
 

@@ -127,6 +127,12 @@ pub extern "C" fn boot_main(fdt_addr: usize, percpu: *mut PerCpu, ticket: u64, l
         Some(SelfTest::Reboot) => info!("selftest reboot: this is boot #{record}, done"),
         Some(SelfTest::Trap) => trap_on_a_secondary(low_base),
         Some(SelfTest::Panic) => panic!("selftest: panic requested"),
+        Some(SelfTest::Xive) => match xive::self_test(&platform) {
+            Ok(threads) => {
+                info!("selftest xive: an interrupt reached the event queue of each of {threads} threads")
+            }
+            Err(e) => error!("selftest xive: {e}"),
+        },
         None => {}
     }
     let online = cpus::online(cpus::arrived(low_base));
