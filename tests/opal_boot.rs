@@ -163,7 +163,7 @@ fn skiboot_run(skiboot: &std::path::Path, machine: Machine) -> Run {
 
 /// A private copy of a flash image made from `layout` (the tests write to their flash).
 fn flash(p: &Payload, name: &str, with_bootkernel: bool) -> PathBuf {
-    let mut layout = String::from("flash-size 64M\nblock-size 4K\n");
+    let mut layout = String::new();
     if with_bootkernel {
         layout += &format!(
             "partition BOOTKERNEL size=56M flags=read-only kernel={} initramfs={}\n",
@@ -172,12 +172,7 @@ fn flash(p: &Payload, name: &str, with_bootkernel: bool) -> PathBuf {
         );
     }
     layout += "partition NVRAM size=576K flags=preserved\n";
-    let layout =
-        oxiboot_pnor::parse_layout(&layout, &mut |f| std::fs::read(f).map_err(|e| e.to_string())).unwrap();
-    let image = oxiboot_pnor::create_image(&layout).unwrap();
-    let path = xtask::root().join(format!("target/test-{name}.pnor"));
-    std::fs::write(&path, image).unwrap();
-    path
+    flash_from(&layout, name)
 }
 
 #[test]
@@ -232,12 +227,9 @@ fn corrupt_bootkernel_is_refused() {
 
 /// A flash image made from `layout` (after the flash size line) as `target/test-{name}.pnor`.
 fn flash_from(layout: &str, name: &str) -> PathBuf {
-    let layout = oxiboot_pnor::parse_layout(&format!("flash-size 64M\nblock-size 4K\n{layout}"), &mut |f| {
-        std::fs::read(f).map_err(|e| e.to_string())
-    })
-    .unwrap();
     let path = xtask::root().join(format!("target/test-{name}.pnor"));
-    std::fs::write(&path, oxiboot_pnor::create_image(&layout).unwrap()).unwrap();
+    xtask::payload::write_pnor(&format!("flash-size 64M\nblock-size 4K\n{layout}"), &path)
+        .unwrap_or_else(|e| panic!("{e}"));
     path
 }
 

@@ -43,6 +43,14 @@ fn compile_config(dir: &Path, file: &str, text: &str) -> PathBuf {
     blob
 }
 
+/// Writes `dir/oxiboot.pnor`, a flash image carrying `blob` in its OXICFG partition, as
+/// `cargo xtask run` does, and returns its path.
+fn flash_with(dir: &Path, blob: &Path) -> PathBuf {
+    let pnor = dir.join("oxiboot.pnor");
+    xtask::lpar::flash_with_config(blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    pnor
+}
+
 /// The configuration of the main test: the kernel and initramfs are the payload's files.
 fn two_lpars(p: &Payload) -> String {
     format!(
@@ -147,8 +155,7 @@ fn two_lpars_boot_concurrently_reboot_power_off_and_stay_isolated() {
     let blob = compile_config(&dir, "lpars.toml", &two_lpars(&p));
     let svc_log = dir.join("svc.log");
     // As `cargo xtask run` does: the blob in the flash partition OXICFG, the files preloaded.
-    let pnor = dir.join("oxiboot.pnor");
-    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let pnor = flash_with(&dir, &blob);
     let mut machine = xtask::lpar::partitioned_flash_machine(&p, &pnor);
     machine.extra.extend(["-serial".into(), format!("file:{}", svc_log.display())]);
 
@@ -216,8 +223,7 @@ fn a_corrupt_configuration_is_refused_and_nothing_starts() {
     // The blob arrives in the flash partition OXICFG (its ECC is right: the content is what
     // is wrong). No kernel for OPAL mode either: the firmware stays in firmware mode and
     // powers off.
-    let pnor = dir.join("oxiboot.pnor");
-    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let pnor = flash_with(&dir, &blob);
     let machine = Machine { pnor: Some(pnor), ..xtask::lpar::machine() };
     let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");
     eprintln!("{}", run.output);
@@ -236,8 +242,7 @@ fn an_lpar_whose_image_is_missing_does_not_start() {
     // The configuration in the flash partition OXICFG; the loader preloads no kernel, and
     // the machine has only one UART: host1 lacks its kernel, svc its console; each is
     // refused for its own reason.
-    let pnor = dir.join("oxiboot.pnor");
-    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let pnor = flash_with(&dir, &blob);
     let machine = Machine { pnor: Some(pnor), ..xtask::lpar::machine() };
     let run = run_bounded(machine.command(&image()), LIMIT).expect("qemu-system-ppc64 starts");
     eprintln!("{}", run.output);
@@ -317,8 +322,7 @@ fn lpar_consoles_take_input_and_crashes_follow_the_restart_policy() {
     let p = payload();
     let dir = workdir("consoles");
     let blob = compile_config(&dir, "lpars.toml", &shell_lpars(&p));
-    let pnor = dir.join("oxiboot.pnor");
-    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let pnor = flash_with(&dir, &blob);
     let mut svc = SerialPipe::create(&dir.join("svc"));
     let mut machine = xtask::lpar::partitioned_flash_machine(&p, &pnor);
     machine.extra.extend(["-serial".into(), format!("pipe:{}", dir.join("svc").display())]);
@@ -437,8 +441,7 @@ fn the_example_configuration_boots_both_lpars_and_the_console_switches_between_t
     let resolved = xtask::lpar::compile(&config, &blob).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = resolved.lpars.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["web", "db"]);
-    let pnor = dir.join("oxiboot.pnor");
-    xtask::lpar::flash_with_config(&blob, &pnor).unwrap_or_else(|e| panic!("flash: {e}"));
+    let pnor = flash_with(&dir, &blob);
     let machine = xtask::lpar::partitioned_flash_machine(&p, &pnor);
     let mut step = 0;
     let run = run_driven(machine.command(&image()), LIMIT, &mut |console| {

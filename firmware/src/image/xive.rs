@@ -4,6 +4,8 @@
 
 use super::console;
 use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use log::{error, info};
 use oxiboot::memmap::{XIVE_MAX_CHIPS, XIVE_TABLES_BASE, XIVE_TABLES_PER_CHIP};
@@ -11,7 +13,8 @@ use oxiboot_platform::clock::Timebase;
 use oxiboot_platform::mmio::{CiMmio64, Mmio64};
 use oxiboot_platform::model::Platform;
 use oxiboot_platform::xive::{
-    regs, Bars, ChipDesc, MmioAccess, PhysMem, Region, Xive, XiveConfig, XscomAccess,
+    queue_flags, regs, sync_kind, Bars, ChipDesc, MmioAccess, PhysMem, Region, Xive, XiveConfig, XiveError,
+    XiveOps, XscomAccess, ANY_CHIP, PRIO_MASKED,
 };
 use oxiboot_platform::xscom::{ThreadHmer, Xscom, XscomError};
 
@@ -118,93 +121,86 @@ pub fn dt_info() -> Option<oxiboot_platform::xive::DtInfo> {
     XIVE.lock().as_ref().and_then(Xive::dt_info)
 }
 
-/// Event queue priority the self-test uses (any of the 8 would do; Linux uses 6 and 7).
+/// Event queue priority the self-test uses (any of the 8 would do).
 const SELF_TEST_PRIORITY: u8 = 7;
-/// log2 of the self-test's queue (one 4 KiB page).
-const SELF_TEST_QUEUE_SHIFT: u64 = 12;
+/// ESB load offset that sets a source's PQ bits to 00 (enabled).
+const ESB_SET_PQ_00: u64 = 0xc00;
 
-/// Routes an interrupt through the controller to every thread, as an OS would with the OPAL
+/// The self-test's event queue: one 4 KiB page, aligned as the controller requires.
+#[repr(C, align(4096))]
+struct QueuePage([u8; 4096]);
+
+/// Routes an interrupt through the controllers to every thread, as an OS would with the OPAL
 /// calls: per thread an event queue (END) and a fresh IPI of the first chip routed to it
-/// (EAS), the IPI's ESB
-/// enabled and triggered, then the queue's first entry must hold the data with the
-/// generation bit set. The controller is reset before and after, as an OS would. Returns the threads
-/// checked.
-pub fn self_test(platform: &Platform) -> Result<usize, alloc::string::String> {
-    use alloc::format;
-    use oxiboot_platform::xive::{queue_flags, sync_kind, XiveOps, ANY_CHIP, PRIO_MASKED};
+/// (EAS; another chip's threads are then reached through the forwarding between chips), the
+/// IPI's ESB enabled and triggered; the queue's first entry must then hold the routed data
+/// with the generation bit set. The controllers are reset before and after, as an OS would.
+/// Returns the threads checked.
+pub fn self_test(platform: &Platform) -> Result<usize, String> {
     let mut guard = XIVE.lock();
     let xive = guard.as_mut().ok_or("the controllers are not up")?;
     // As an OS starts: exploitation mode, nothing routed.
     xive.reset(1).map_err(|e| format!("reset: {e:?}"))?;
-    let layout = core::alloc::Layout::from_size_align(1 << SELF_TEST_QUEUE_SHIFT, 1 << SELF_TEST_QUEUE_SHIFT)
-        .map_err(|_| "queue layout")?;
-    // SAFETY: a non-zero size; freed below.
-    let queue = unsafe { alloc::alloc::alloc_zeroed(layout) };
-    if queue.is_null() {
-        return Err("no memory for a queue page".into());
-    }
-    // Every IPI comes from the first chip, so another chip's threads are reached through
-    // the controllers' forwarding between chips.
+    let mut queue = Box::new(QueuePage([0; 4096]));
     let source_chip = platform.chips.first().map_or(ANY_CHIP, |c| c.id);
-    let mut result = Ok(0);
-    'threads: for chip in &platform.chips {
-        for pir in chip.cores.iter().flat_map(|c| c.threads.iter().copied()) {
-            let vp = u64::from(pir);
-            let data = 0x1000 | pir;
-            // SAFETY: the page is ours; the controller writes it only while the queue is set.
-            unsafe { core::ptr::write_bytes(queue, 0, 1 << SELF_TEST_QUEUE_SHIFT) };
-            let step = (|| {
-                xive.set_queue_info(
-                    vp,
-                    SELF_TEST_PRIORITY,
-                    queue as u64,
-                    SELF_TEST_QUEUE_SHIFT,
-                    queue_flags::ENABLED,
-                )
-                .map_err(|e| format!("thread {pir:#x}: queue: {e:?}"))?;
-                let girq = xive
-                    .allocate_irq(source_chip, pir)
-                    .map_err(|e| format!("thread {pir:#x}: IPI: {e:?}"))?;
-                let routed = (|| {
-                    xive.set_irq_config(girq, vp, SELF_TEST_PRIORITY, data)?;
-                    let info = xive.irq_info(girq)?;
-                    let hw = xive.hw_mut();
-                    // ESB loads at 0xc00 set the source's PQ bits to 00 (enabled), as Linux does
-                    // when it unmasks; a store to the trigger page fires it.
-                    let _ = hw.mmio_read64(info.eoi_page + ESB_SET_PQ_00);
-                    hw.mmio_write64(info.trig_page, 0);
-                    xive.sync(sync_kind::EAS | sync_kind::QUEUE, girq)
-                })();
-                let _ = xive.set_irq_config(girq, vp, PRIO_MASKED, data);
-                let _ = xive.free_irq(girq);
-                routed.map_err(|e| format!("thread {pir:#x}: routing: {e:?}"))?;
-                // SAFETY: the first 4 bytes of our page, which the controller wrote.
-                let entry = u32::from_be(unsafe { core::ptr::read_volatile(queue as *const u32) });
-                let _ = xive.set_queue_info(vp, SELF_TEST_PRIORITY, 0, 0, 0);
-                if entry != 0x8000_0000 | data {
-                    return Err(format!(
-                        "thread {pir:#x}: queue entry {entry:#010x}, expected {:#010x}",
-                        0x8000_0000 | data
-                    ));
-                }
-                Ok(())
-            })();
-            match step {
-                Ok(()) => result = result.map(|n| n + 1),
-                Err(e) => {
-                    result = Err(e);
-                    break 'threads;
-                }
-            }
+    let threads = platform.chips.iter().flat_map(|chip| chip.cores.iter()).flat_map(|c| c.threads.iter());
+    let mut checked = 0;
+    let mut result = Ok(());
+    for &pir in threads {
+        result = interrupt_to_thread(xive, &mut queue, source_chip, pir)
+            .map_err(|e| format!("thread {pir:#x}: {e}"));
+        if result.is_err() {
+            break;
         }
+        checked += 1;
     }
-    if let Err(e) = xive.reset(1) {
-        result = Err(format!("reset afterwards: {e:?}"));
-    }
-    // SAFETY: allocated above with this layout; the queues naming it were disabled and reset.
-    unsafe { alloc::alloc::dealloc(queue, layout) };
-    result
+    let reset = xive.reset(1).map_err(|e| format!("reset afterwards: {e:?}"));
+    // The queue page is freed only now, when no queue names it any more.
+    drop(queue);
+    result.and(reset).map(|()| checked)
 }
 
-/// ESB load offset that sets a source's PQ bits to 00 (enabled).
-const ESB_SET_PQ_00: u64 = 0xc00;
+/// One thread's part of [`self_test`]: queue, IPI, trigger, check; the IPI is freed and the
+/// queue disabled again whatever happened.
+fn interrupt_to_thread(
+    xive: &mut Xive<Hw>,
+    queue: &mut QueuePage,
+    source_chip: u32,
+    pir: u32,
+) -> Result<(), String> {
+    let vp = u64::from(pir);
+    let data = 0x1000 | pir;
+    queue.0.fill(0);
+    let page = queue.0.as_ptr() as u64;
+    xive.set_queue_info(vp, SELF_TEST_PRIORITY, page, 12, queue_flags::ENABLED)
+        .map_err(|e| format!("queue: {e:?}"))?;
+    let routed = xive.allocate_irq(source_chip, pir).map_err(|e| format!("IPI: {e:?}")).and_then(|girq| {
+        let fired = fire(xive, girq, vp, data).map_err(|e| format!("routing: {e:?}"));
+        let _ = xive.set_irq_config(girq, vp, PRIO_MASKED, data);
+        let _ = xive.free_irq(girq);
+        fired
+    });
+    // SAFETY: the first 4 bytes of our page, which the controller may have written behind
+    // the compiler's back (hence volatile).
+    let entry = u32::from_be(unsafe { core::ptr::read_volatile(queue.0.as_ptr() as *const u32) });
+    let _ = xive.set_queue_info(vp, SELF_TEST_PRIORITY, 0, 0, 0);
+    routed?;
+    let expected = 0x8000_0000 | data;
+    if entry != expected {
+        return Err(format!("queue entry {entry:#010x}, expected {expected:#010x}"));
+    }
+    Ok(())
+}
+
+/// Routes IPI `girq` to `vp`'s self-test queue with `data`, enables and triggers it, and
+/// waits until the event has reached the queue.
+fn fire(xive: &mut Xive<Hw>, girq: u32, vp: u64, data: u32) -> Result<(), XiveError> {
+    xive.set_irq_config(girq, vp, SELF_TEST_PRIORITY, data)?;
+    let info = xive.irq_info(girq)?;
+    let hw = xive.hw_mut();
+    // An ESB load at 0xc00 sets the source's PQ bits to 00 (enabled), as Linux does when it
+    // unmasks; a store to the trigger page fires it.
+    let _ = hw.mmio_read64(info.eoi_page + ESB_SET_PQ_00);
+    hw.mmio_write64(info.trig_page, 0);
+    xive.sync(sync_kind::EAS | sync_kind::QUEUE, girq)
+}

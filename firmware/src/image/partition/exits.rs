@@ -57,9 +57,10 @@ pub fn guest_exit(vcpu: &'static Vcpu, f: &mut ExceptionFrame) -> u64 {
             f.gpr[3] = status as u64;
         }
         0xe80 => {
+            // The request it carries (a kick, an interrupt, a prod) is handled below, as
+            // after any exit.
             lpar.stats.doorbells.fetch_add(1, Ordering::Relaxed);
             cpu::doorbell_clear();
-            run::service_kicks(lpar, vcpu);
         }
         0xe00 | 0xe20 => outside_memory(lpar, vcpu, f),
         0xe40 | 0xf80 => {

@@ -66,21 +66,21 @@ fn execute(lpar: &Lpar, vcpu: &Vcpu, request: Request) -> [i32; 8] {
             stop_lpar(lpar, vcpu, StopReason::Reboot)
         }
         Request::OsTerm { message } => {
-            let mut buf = [0u8; OS_TERM_MAX];
-            let mem = lpar.memory();
-            let mut len = 0;
-            while len < OS_TERM_MAX
-                && mem.read(message + len as u64, &mut buf[len..len + 1]).is_ok()
-                && buf[len] != 0
-            {
-                len += 1;
-            }
-            let text = core::str::from_utf8(&buf[..len]).unwrap_or("(not UTF-8)");
             // Linux 6.12 passes its message's address where the call takes none
             // (`rtas_call_unlocked(…, NULL, __pa(buf))`), so its message arrives as address 0.
             if message == 0 {
                 warn!("{}: os-term (no message: its address is 0)", lpar.label());
             } else {
+                let mut buf = [0u8; OS_TERM_MAX];
+                let mem = lpar.memory();
+                let mut len = 0;
+                while len < OS_TERM_MAX
+                    && mem.read(message + len as u64, &mut buf[len..len + 1]).is_ok()
+                    && buf[len] != 0
+                {
+                    len += 1;
+                }
+                let text = core::str::from_utf8(&buf[..len]).unwrap_or("(not UTF-8)");
                 warn!("{}: os-term: {}", lpar.label(), text.trim_end());
             }
             stop_lpar(lpar, vcpu, StopReason::Crash)
